@@ -1,0 +1,252 @@
+"""PDF connector: one document per file and one section per page, so citations can give pages.
+
+Every problem (corrupt file, password, scanned pages) comes back as a failure that says what
+to do; a PDF never raises out of `load`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.errors import DependencyError
+from pypdf.generic import DictionaryObject, PdfObject
+
+from connectors.base import ConnectorError, ConnectorOptions
+from connectors.text_io import file_failure, load_guarded, source_of
+from kb_assistant.domain import DEFAULT_VISIBILITY, Document, Kind, LoadResult, Section, Visibility
+
+_GENERIC_TITLES = frozenset({"untitled", "untitled document", "document", "title", "unknown"})
+_FILE_LIKE_TITLE = re.compile(
+    r"^microsoft (word|powerpoint|excel) - "
+    r"|\.(docx?|pdf|rtf|odt|pages|txt|pptx?|xlsx?|indd|html?)$",
+    re.IGNORECASE,
+)
+_INLINE_IMAGE = re.compile(rb"(?:^|\s)BI\s")
+_HEADING_LINES_SCANNED = 8
+
+
+@contextmanager
+def quiet_pypdf() -> Iterator[None]:
+    """Silence pypdf's warning-level log lines (one per damaged object) while reading a file.
+
+    Damage that matters is reported as a failure instead; the log would only flood the output.
+    """
+    logger = logging.getLogger("pypdf")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _clean_page_text(text: str) -> str:
+    lines = "\n".join(line.rstrip() for line in text.replace("\x00", "").splitlines())
+    return re.sub(r"\n{3,}", "\n\n", lines).strip()
+
+
+def _resources_have_images(resources: PdfObject | None, depth: int = 0) -> bool:
+    resources = resources.get_object() if resources is not None else None
+    if depth > 3 or not isinstance(resources, DictionaryObject):
+        return False
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        return False
+    for reference in xobjects.values():
+        xobject = reference.get_object()
+        if not isinstance(xobject, DictionaryObject):
+            continue
+        if xobject.get("/Subtype") == "/Image":
+            return True
+        if xobject.get("/Subtype") == "/Form" and _resources_have_images(
+            xobject.get("/Resources"), depth + 1
+        ):
+            return True
+    return False
+
+
+def page_has_images(page: PageObject) -> bool:
+    """Whether a page draws any raster image (an XObject, in a form, or inline)."""
+    if _resources_have_images(page.get("/Resources")):
+        return True
+    contents = page.get_contents()
+    return contents is not None and _INLINE_IMAGE.search(contents.get_data()) is not None
+
+
+def is_meaningful_title(title: str) -> bool:
+    """False for placeholder metadata titles: empty, "Untitled", a file name, no letters."""
+    title = " ".join(title.split())
+    return (
+        any(ch.isalpha() for ch in title)
+        and title.lower() not in _GENERIC_TITLES
+        and not _FILE_LIKE_TITLE.search(title)
+    )
+
+
+def _looks_like_heading(line: str) -> bool:
+    letters = sum(ch.isalpha() for ch in line)
+    return (
+        3 <= len(line) <= 80
+        and letters >= 3
+        and letters >= len(line) / 2
+        and not line[0].islower()
+        and not line.endswith((".", ",", ";", ":"))
+    )
+
+
+def pdf_title(reader: PdfReader, first_page_text: str, path: Path) -> str:
+    """The document's title: meaningful metadata, else a heading-like first line, else the stem."""
+    try:
+        raw = reader.metadata.title if reader.metadata is not None else None
+    except Exception:  # damaged info dictionary: fall back to the text
+        raw = None
+    if isinstance(raw, str) and is_meaningful_title(raw):
+        return " ".join(raw.split())
+    lines = [" ".join(line.split()) for line in first_page_text.splitlines()]
+    candidates = [line for line in lines if line][:_HEADING_LINES_SCANNED]
+    return next((line for line in candidates if _looks_like_heading(line)), path.stem)
+
+
+def _page_ranges(numbers: list[int]) -> str:
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and spans[-1][1] == number - 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def _unlock(path: Path, reader: PdfReader) -> None:
+    if not reader.is_encrypted:
+        return
+    try:
+        unlocked = reader.decrypt("")  # many PDFs only have an owner password
+    except DependencyError:
+        raise ConnectorError(
+            f"{path.name} is AES-encrypted, which needs the 'cryptography' package: "
+            f"pip install cryptography (or remove the encryption) and re-run"
+        ) from None
+    if unlocked == PasswordType.NOT_DECRYPTED:
+        raise ConnectorError(
+            f"{path.name} is encrypted with a password; remove the password and re-run"
+        )
+
+
+def _check_header(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" not in head:
+        what = "the file is empty" if not head else "no %PDF header"
+        raise ConnectorError(
+            f"{path.name} is not a PDF ({what}); "
+            f"replace it with the real PDF or remove it from the sources"
+        )
+
+
+def _report_missing_text(
+    path: Path, has_text: bool, image_only: list[int], failed: list[int], result: LoadResult
+) -> None:
+    """Say why a PDF (or some of its pages) gave no text, and what to do about it."""
+    if has_text:
+        if image_only:
+            message = (
+                f"{path.name}: pages {_page_ranges(image_only)} have images but no text "
+                f"(scanned?) and were skipped; run OCR on the file to index them"
+            )
+            result.failures.append(file_failure(path, message, "warning"))
+        return
+    if failed:
+        raise ConnectorError(f"{path.name}: no page could be read; re-export the PDF")
+    if image_only:
+        raise ConnectorError(
+            f"{path.name} has no extractable text (scanned or image-only PDF?); "
+            f"run OCR first (for example with ocrmypdf) and re-run"
+        )
+    result.failures.append(
+        file_failure(path, f"{path.name}: empty PDF, nothing to index", "warning")
+    )
+
+
+class PdfConnector:
+    """Reads text PDFs with pypdf: one section per non-empty page, `page` 1-based."""
+
+    kind: Kind = "pdf"
+
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
+        self.options = options or ConnectorOptions()
+
+    def can_read(self, path: Path) -> bool:
+        """Whether the file is a PDF by extension."""
+        return path.suffix.lower() == ".pdf"
+
+    def load(self, path: Path, visibility: Visibility | None = None) -> LoadResult:
+        """Read the PDF; damaged, locked, empty or scanned files come back as failures."""
+        chosen = visibility or DEFAULT_VISIBILITY[self.kind]
+
+        def read(file: Path, result: LoadResult) -> None:
+            with quiet_pypdf():
+                try:
+                    self._read(file, result, chosen)
+                except ConnectorError:
+                    raise
+                except OSError as err:
+                    raise ConnectorError(f"cannot read {file}: {err.strerror or err}") from None
+                except Exception as err:  # pypdf raises many types for damaged files
+                    raise ConnectorError(
+                        f"{file.name} could not be read as a PDF ({type(err).__name__}: {err}); "
+                        f"check that it is a complete PDF (open it in a viewer) and re-export it"
+                    ) from None
+
+        return load_guarded(path, read)
+
+    def _read(self, path: Path, result: LoadResult, visibility: Visibility) -> None:
+        _check_header(path)
+        reader = PdfReader(path)
+        _unlock(path, reader)
+        sections, image_only, failed = self._sections(path, reader, result)
+        _report_missing_text(path, bool(sections), image_only, failed, result)
+        if not sections:
+            return
+        first_page = sections[0].text if sections[0].page == 1 else ""
+        result.documents.append(
+            Document(
+                id=f"pdf:{source_of(path)}",
+                title=pdf_title(reader, first_page, path),
+                sections=sections,
+                kind="pdf",
+                visibility=visibility,
+                source=source_of(path),
+                location=path.name,
+                updated_at=datetime.fromtimestamp(path.stat().st_mtime, tz=UTC),
+                metadata={"pages": str(len(reader.pages))},
+            )
+        )
+
+    @staticmethod
+    def _sections(
+        path: Path, reader: PdfReader, result: LoadResult
+    ) -> tuple[list[Section], list[int], list[int]]:
+        sections: list[Section] = []
+        image_only: list[int] = []
+        failed: list[int] = []
+        for number, page in enumerate(reader.pages, start=1):
+            try:
+                text = _clean_page_text(page.extract_text())
+                if not text and page_has_images(page):
+                    image_only.append(number)
+            except Exception as err:  # one damaged page must not lose the others
+                failed.append(number)
+                message = f"{path.name}: page {number} could not be read ({err}); page skipped"
+                result.failures.append(file_failure(path, message, "warning"))
+                continue
+            if text:
+                sections.append(Section(text, page=number))
+        return sections, image_only, failed

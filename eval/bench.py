@@ -1,0 +1,85 @@
+"""`make bench`: run the benchmarks and write `docs/benchmarks.md`.
+
+Each benchmark owns a section of the report between markers, so running one benchmark
+(`--only`) refreshes its section and keeps the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from eval.datasets import PROJECT_ROOT, eval_data_root
+
+REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
+HEADER = """# Benchmarks
+
+Measured by `make bench` (`python -m eval.bench`); each section says what it compares and
+how to reproduce it. Numbers from one machine and one run: compare within a section, where
+the baseline was measured in the same run.
+"""
+
+
+def machine() -> str:
+    """One line describing the machine and the library versions the numbers depend on."""
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        cpu = found.group(1).strip() if found else cpu
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}"
+        for name in ("torch", "sentence-transformers", "chromadb", "llama-index-core", "pypdf")
+    )
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; {versions}"
+
+
+def replace_section(report: str, name: str, body: str) -> str:
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    section = f"{start}\n{body.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(report):
+        return pattern.sub(lambda _: section, report)
+    return report.rstrip() + "\n\n" + section + "\n"
+
+
+def ingest_section(root: Path, repeat: int) -> str:
+    from eval import bench_ingest
+    from eval.report_ingest import render
+
+    return render(bench_ingest.run(root, repeat=repeat), machine())
+
+
+SECTIONS: dict[str, Callable[[Path, int], str]] = {"ingest": ingest_section}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
+    parser.add_argument("--out", type=Path, default=REPORT, help="report file")
+    args = parser.parse_args(argv)
+    root = eval_data_root()
+    report = args.out.read_text(encoding="utf-8") if args.out.exists() else HEADER
+    for name in args.only or sorted(SECTIONS):
+        started = time.perf_counter()
+        print(f"benchmark {name}: running…", flush=True)
+        body = SECTIONS[name](root, args.repeat)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        report = replace_section(report, name, f"{body}\n\n_Measured {stamp}._")
+        print(f"benchmark {name}: done in {time.perf_counter() - started:.0f} s", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,245 @@
+"""Writing side of ingestion: embed pending chunks and keep indexes and manifest in step.
+
+Write order keeps a crash harmless: new vectors first, then the manifest, then removal of
+the old vectors. A per-visibility "dirty" mark is set before any change and cleared once
+the keyword index is rebuilt, so the next run knows to compare ids in full, remove orphan
+vectors and re-index documents whose vectors were lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+from ingest.progress import Progress
+from ingest.reader import Pending
+from ingest.report import IngestReport
+from kb_assistant.domain import VISIBILITIES, Chunk, Document, Visibility
+from kb_assistant.ports import (
+    ChunkEntry,
+    DocumentEntry,
+    Embedder,
+    IndexRecord,
+    KeywordIndex,
+    Manifest,
+    Vector,
+    VectorIndex,
+)
+
+log = logging.getLogger(__name__)
+
+_DIRTY_KEY = "keyword_index_dirty:{}"
+MIN_BATCH_CHUNKS = 64
+
+
+class IndexWriter:
+    """Applies additions, updates and deletions to the vector and keyword indexes."""
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        vectors: VectorIndex,
+        keywords: KeywordIndex,
+        manifest: Manifest,
+        progress: Progress,
+        flush_chunks: int = 512,
+    ) -> None:
+        self.embedder = embedder
+        self.vectors = vectors
+        self.keywords = keywords
+        self.manifest = manifest
+        self.progress = progress
+        self.flush_chunks = flush_chunks
+
+    def reset(self) -> set[Visibility]:
+        """A full rebuild: forget every document and empty both indexes."""
+        self._mark_dirty(set(VISIBILITIES))
+        self.vectors.reset()
+        self.keywords.reset()
+        self.manifest.reset_documents()
+        return set(VISIBILITIES)
+
+    def reconcile(self) -> set[Visibility]:
+        """Repair what an interrupted run left: orphan vectors, lost vectors, a stale BM25.
+
+        Ids are compared in full after an interrupted run (its dirty mark is still set) or
+        when the counts disagree; otherwise the count check is enough and cheap.
+        """
+        touched: set[Visibility] = set()
+        for visibility in VISIBILITIES:
+            interrupted = self.manifest.get_meta(_DIRTY_KEY.format(visibility)) == "1"
+            counts_agree = self.manifest.chunk_count(visibility) == self.vectors.count(visibility)
+            if interrupted:
+                touched.add(visibility)
+            if counts_agree and not interrupted:
+                continue
+            listed = self.manifest.chunk_ids(visibility)
+            stored = self.vectors.ids(visibility)
+            orphans = sorted(stored - listed)
+            self.vectors.delete(visibility, orphans)
+            redo = self.manifest.invalidate_documents_with_chunks(sorted(listed - stored))
+            if orphans or redo:
+                log.warning(
+                    "%s index repaired: %d orphan vectors removed, %d documents to re-index",
+                    visibility,
+                    len(orphans),
+                    redo,
+                )
+                touched.add(visibility)
+        return touched
+
+    def write(
+        self,
+        pending: Iterable[Pending],
+        run_id: int,
+        report: IngestReport,
+        has_ready: Callable[[], bool] | None = None,
+    ) -> set[Visibility]:
+        """Embed and store new and changed documents, a batch of whole documents at a time."""
+        touched: set[Visibility] = set()
+        for batch in _batches(pending, self.flush_chunks, has_ready):
+            batch_touched = {p.doc.visibility for p in batch}
+            batch_touched |= {p.previous.visibility for p in batch if p.previous}
+            self._mark_dirty(batch_touched - touched)
+            touched |= batch_touched
+            vectors = self._embeddings(batch, report)
+            started = time.perf_counter()
+            for visibility in VISIBILITIES:
+                chunks = [
+                    (p.doc, c) for p in batch if p.doc.visibility == visibility for c in p.chunks
+                ]
+                if chunks:
+                    records = [IndexRecord(c.id, c.text, _metadata(d, c)) for d, c in chunks]
+                    stacked = np.stack([vectors[c.content_hash] for _, c in chunks])
+                    self.vectors.upsert(visibility, records, stacked.astype(np.float32))
+            self.manifest.save_documents([_entry(p) for p in batch], run_id)
+            for p in batch:
+                if p.previous is None:
+                    report.added += 1
+                else:
+                    self.vectors.delete(p.previous.visibility, [c.id for c in p.previous.chunks])
+                    report.updated += 1
+            report.chunks_written += sum(len(p.chunks) for p in batch)
+            report.stage_seconds["write"] += time.perf_counter() - started
+            self.progress.note(f"{report.chunks_embedded} chunks embedded")
+        return touched
+
+    def delete(self, gone: list[DocumentEntry], report: IngestReport) -> set[Visibility]:
+        """Remove documents and all their chunks (manifest first: a crash leaves orphans)."""
+        if not gone:
+            return set()
+        started = time.perf_counter()
+        touched = {entry.visibility for entry in gone}
+        self._mark_dirty(touched)
+        self.manifest.delete_documents([entry.id for entry in gone])
+        for entry in gone:
+            self.vectors.delete(entry.visibility, [c.id for c in entry.chunks])
+        report.deleted += len(gone)
+        report.stage_seconds["write"] += time.perf_counter() - started
+        return touched
+
+    def rebuild_keywords(self, touched: set[Visibility], report: IngestReport) -> None:
+        started = time.perf_counter()
+        for visibility in sorted(touched):
+            count = self.keywords.rebuild(visibility, self.vectors.records(visibility))
+            self.manifest.set_meta(_DIRTY_KEY.format(visibility), "0")
+            log.info("keyword index %s rebuilt with %d chunks", visibility, count)
+        report.stage_seconds["keyword_index"] += time.perf_counter() - started
+
+    def _embeddings(self, batch: list[Pending], report: IngestReport) -> dict[str, Vector]:
+        """Vectors by chunk hash: reused where that text is already indexed, else embedded."""
+        texts = {c.content_hash: c.embed_text for p in batch for c in p.chunks}
+        per_hash = Counter(c.content_hash for p in batch for c in p.chunks)
+        found = self._reusable_vectors(list(texts))
+        report.chunks_reused += sum(per_hash[h] for h in found)
+        # Similar lengths together: less padding inside the model's batches.
+        missing = sorted((h for h in texts if h not in found), key=lambda h: len(texts[h]))
+        if missing:
+            started = time.perf_counter()
+            vectors = self.embedder.embed_documents([texts[h] for h in missing])
+            report.stage_seconds["embed"] += time.perf_counter() - started
+            found.update(zip(missing, vectors, strict=True))
+            report.chunks_embedded += len(missing)
+        return found
+
+    def _reusable_vectors(self, hashes: list[str]) -> dict[str, Vector]:
+        """Vectors already in the index for any of these chunk hashes."""
+        wanted: dict[Visibility, dict[str, str]] = {}
+        for content_hash, (chunk_id, vis) in self.manifest.find_chunks_by_hash(hashes).items():
+            wanted.setdefault(vis, {})[chunk_id] = content_hash
+        found: dict[str, Vector] = {}
+        for vis, id_to_hash in wanted.items():
+            for chunk_id, vector in self.vectors.get_embeddings(vis, list(id_to_hash)).items():
+                found[id_to_hash[chunk_id]] = vector
+        return found
+
+    def _mark_dirty(self, visibilities: set[Visibility]) -> None:
+        for visibility in visibilities:
+            self.manifest.set_meta(_DIRTY_KEY.format(visibility), "1")
+
+
+def _batches(
+    pending: Iterable[Pending], flush_chunks: int, has_ready: Callable[[], bool] | None
+) -> Iterator[list[Pending]]:
+    """Whole documents grouped until a batch holds `flush_chunks` chunks.
+
+    With `has_ready`, a batch of at least `MIN_BATCH_CHUNKS` goes out as soon as nothing
+    more is waiting, so the model starts while the reader is still parsing.
+    """
+    batch: list[Pending] = []
+    size = 0
+    for item in pending:
+        batch.append(item)
+        size += len(item.chunks)
+        waiting = has_ready() if has_ready is not None else True
+        if size >= flush_chunks or (size >= MIN_BATCH_CHUNKS and not waiting):
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _metadata(doc: Document, chunk: Chunk) -> dict[str, str | int | float | bool]:
+    """What a citation and a filter need, per chunk; Chroma accepts no None values."""
+    meta: dict[str, str | int | float | bool | None] = {
+        "doc_id": doc.id,
+        "chunk_index": chunk.index,
+        "title": doc.title,
+        "kind": doc.kind,
+        "visibility": doc.visibility,
+        "location": doc.location,
+        "source": doc.source,
+        "url": doc.url,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "content_hash": chunk.content_hash,
+        "updated_at": doc.updated_at.isoformat() if doc.updated_at else None,
+        **{f"meta_{key}": value for key, value in doc.metadata.items()},
+    }
+    return {key: value for key, value in meta.items() if value is not None and value != ""}
+
+
+def _entry(pending: Pending) -> DocumentEntry:
+    doc = pending.doc
+    return DocumentEntry(
+        id=doc.id,
+        source=doc.source,
+        kind=doc.kind,
+        visibility=doc.visibility,
+        title=doc.title,
+        location=doc.location,
+        content_hash=doc.content_hash,
+        fingerprint=pending.fingerprint,
+        version=pending.version,
+        chunks=tuple(
+            ChunkEntry(c.id, c.index, c.content_hash, c.page_start, c.page_end)
+            for c in pending.chunks
+        ),
+        url=doc.url,
+        updated_at=doc.updated_at,
+    )

@@ -1,0 +1,134 @@
+"""`kb-assistant ingest` and `kb-assistant status`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kb_assistant.cli.common import add_common_options, load_settings, print_json, translated_errors
+from kb_assistant.domain import KINDS, VISIBILITIES
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "ingest",
+        help="index files or folders (incremental)",
+        description="Read FAQs (Markdown, CSV, JSON/JSONL), PDFs and ticket exports "
+        "(Zendesk JSON, CSV), redact personal data, and index them. Unchanged documents "
+        "are skipped; documents gone from a path given again are removed.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    parser.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        help="who may see these documents (default: public for FAQs and PDFs, "
+        "internal for tickets)",
+    )
+    parser.add_argument("--kind", choices=KINDS, help="read every file as this kind")
+    parser.add_argument("--full", action="store_true", help="forget the index and rebuild it")
+    parser.add_argument(
+        "--encoding", default="utf-8", help="text encoding of CSV/JSON/Markdown files"
+    )
+    add_common_options(parser)
+    parser.set_defaults(handler=run_ingest)
+
+    status = commands.add_parser(
+        "status",
+        help="what is indexed",
+        description="Documents and chunks by kind and "
+        "visibility, index sizes, and the last ingestion run.",
+    )
+    add_common_options(status)
+    status.set_defaults(handler=run_status)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from ingest.progress import progress_for
+    from kb_assistant.composition import build_ingest_pipeline
+
+    settings = load_settings(args)
+    with translated_errors():
+        pipeline = build_ingest_pipeline(
+            settings, progress=progress_for(not args.json), encoding=args.encoding
+        )
+        report = pipeline.run(
+            args.paths, kind=args.kind, visibility=args.visibility, full=args.full
+        )
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report.to_text())
+    return report.exit_code
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from kb_assistant.composition import (
+        build_embedder,
+        build_keyword_index,
+        build_manifest,
+        build_vector_index,
+    )
+
+    settings = load_settings(args)
+    with translated_errors():
+        manifest = build_manifest(settings)
+        vectors = build_vector_index(settings, build_embedder(settings))
+        keywords = build_keyword_index(settings)
+        status = _status(settings.data_dir, manifest, vectors, keywords)
+    if args.json:
+        print_json(status)
+    else:
+        print(_status_text(status))
+    return 0
+
+
+def _status(data_dir: Path, manifest: Any, vectors: Any, keywords: Any) -> dict[str, Any]:
+    by_kind = [
+        {"kind": kind, "visibility": vis, "documents": docs, "chunks": chunks}
+        for (kind, vis), (docs, chunks) in sorted(manifest.stats().items())
+    ]
+    last = manifest.last_run()
+    return {
+        "data_dir": str(data_dir.resolve()),
+        "documents": by_kind,
+        "indexes": {
+            vis: {"vectors": vectors.count(vis), "keyword": keywords.count(vis)}
+            for vis in VISIBILITIES
+        },
+        "last_run": None
+        if last is None
+        else {
+            "id": last.id,
+            "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "status": last.status,
+            "paths": last.paths,
+            "documents": last.counts,
+            "chunks_embedded": last.chunks_embedded,
+            "errors": len(last.errors),
+            "seconds": round(last.seconds, 3),
+        },
+    }
+
+
+def _status_text(status: dict[str, Any]) -> str:
+    lines = [f"Data directory: {status['data_dir']}"]
+    if not status["documents"]:
+        lines.append("Nothing indexed yet: run `kb-assistant ingest PATH...`.")
+    for row in status["documents"]:
+        lines.append(
+            f"  {row['kind']:<7} {row['visibility']:<9} "
+            f"{row['documents']:>7} documents {row['chunks']:>8} chunks"
+        )
+    for vis, sizes in status["indexes"].items():
+        lines.append(f"Index {vis}: {sizes['vectors']} vectors, {sizes['keyword']} keyword entries")
+    last = status["last_run"]
+    if last:
+        counts = ", ".join(f"{v} {k}" for k, v in last["documents"].items())
+        lines.append(
+            f"Last run #{last['id']} ({last['status']}) at {last['started_at']}: {counts}; "
+            f"{last['chunks_embedded']} chunks embedded in {last['seconds']} s, "
+            f"{last['errors']} errors/warnings"
+        )
+    return "\n".join(lines)

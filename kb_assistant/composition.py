@@ -1,0 +1,99 @@
+"""Composition root: the one place where adapters are built from `Settings` and wired."""
+
+from __future__ import annotations
+
+import os
+
+from connectors import ConnectorOptions
+from ingest.chunking import Chunker
+from ingest.pipeline import IngestPipeline
+from ingest.progress import Progress
+from ingest.redact import Redactor
+from kb_assistant.embedding import SentenceTransformerEmbedder
+from kb_assistant.index.bm25 import Bm25Index
+from kb_assistant.index.chroma import ChromaIndex, chroma_client
+from kb_assistant.ports import Embedder
+from kb_assistant.retrieval import HybridRetriever
+from kb_assistant.settings import Settings
+from kb_assistant.storage.db import make_engine
+from kb_assistant.storage.manifest import ManifestStore
+
+
+def configure_process(settings: Settings) -> None:
+    """Process-wide switches that must be set before the ML libraries are imported."""
+    if not settings.allow_model_download:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    configure_process(settings)
+    return SentenceTransformerEmbedder(
+        settings.embedding_model,
+        device=settings.embedding_device,
+        dtype=settings.embedding_dtype,
+        batch_size=settings.embedding_batch_size,
+        allow_download=settings.allow_model_download,
+    )
+
+
+def build_vector_index(settings: Settings, embedder: Embedder) -> ChromaIndex:
+    client = chroma_client(settings.chroma_url, settings.resolved_chroma_path)
+    return ChromaIndex(client, prefix=settings.collection_prefix, model_id=embedder.model_id)
+
+
+def build_keyword_index(settings: Settings) -> Bm25Index:
+    return Bm25Index(settings.keyword_index_dir)
+
+
+def build_manifest(settings: Settings) -> ManifestStore:
+    return ManifestStore(make_engine(settings.resolved_database_url))
+
+
+def connector_options(settings: Settings, encoding: str = "utf-8") -> ConnectorOptions:
+    return ConnectorOptions(
+        encoding=encoding,
+        faq_question_field=settings.faq_question_field,
+        faq_answer_field=settings.faq_answer_field,
+        faq_id_field=settings.faq_id_field,
+        faq_url_field=settings.faq_url_field,
+    )
+
+
+def build_ingest_pipeline(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    encoding: str = "utf-8",
+) -> IngestPipeline:
+    """The ingestion pipeline with the configured model, indexes and manifest."""
+    embedder = embedder or build_embedder(settings)
+    chunker = Chunker(
+        embedder.tokenize,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        max_tokens=embedder.max_tokens,
+    )
+    return IngestPipeline(
+        embedder=embedder,
+        vectors=build_vector_index(settings, embedder),
+        keywords=build_keyword_index(settings),
+        manifest=build_manifest(settings),
+        chunker=chunker,
+        redactor=Redactor(settings.redact_allowlist),
+        options=connector_options(settings, encoding),
+        flush_chunks=settings.ingest_flush_chunks,
+        progress=progress,
+    )
+
+
+def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
+    embedder = embedder or build_embedder(settings)
+    return HybridRetriever(
+        embedder, build_vector_index(settings, embedder), build_keyword_index(settings)
+    )

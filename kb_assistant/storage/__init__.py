@@ -1,0 +1,1 @@
+"""Relational storage (SQLAlchemy): SQLite by default, PostgreSQL with another URL."""

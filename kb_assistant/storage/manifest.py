@@ -1,0 +1,336 @@
+"""The ingestion manifest: every indexed document, its hash, version, visibility and chunks.
+
+It is the source of truth for incremental runs (what changed, what disappeared) and for
+the consistency check between the manifest and the vector index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload, sessionmaker
+
+from kb_assistant.domain import Kind, Visibility
+from kb_assistant.ports import ChunkEntry, DocumentEntry, RunSummary
+from kb_assistant.storage.db import Base
+
+_IN_BATCH = 500  # keeps IN (...) lists under SQLite's variable limit
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(String(2048), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    visibility: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[int] = mapped_column(Integer)
+    chunks: Mapped[list[ChunkRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="ChunkRow.idx"
+    )
+
+
+class ChunkRow(Base):
+    __tablename__ = "chunks"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    visibility: Mapped[str] = mapped_column(String(16), index=True)
+    page_start: Mapped[int | None] = mapped_column(Integer)
+    page_end: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[DocumentRow] = relationship(back_populates="chunks")
+
+
+class SourceRow(Base):
+    """A source file that was read completely: its content hash and how it was read."""
+
+    __tablename__ = "sources"
+
+    path: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(Integer)
+
+
+class RunRow(Base):
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    paths: Mapped[list[str]] = mapped_column(JSON)
+    full: Mapped[bool] = mapped_column(Boolean)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    chunks_embedded: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MetaRow(Base):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ManifestStore:
+    """`Manifest` adapter on SQLAlchemy."""
+
+    def __init__(self, engine: Engine) -> None:
+        Base.metadata.create_all(engine)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def documents_under(self, roots: Sequence[str]) -> dict[str, DocumentEntry]:
+        """Documents whose source file is one of `roots` or inside one of them."""
+        if not roots:
+            return {}
+        query = (
+            select(DocumentRow)
+            .where(_under(DocumentRow.source, roots))
+            .options(selectinload(DocumentRow.chunks))
+        )
+        with self._sessions() as session:
+            return {row.id: _entry(row) for row in session.scalars(query)}
+
+    def sources_under(self, roots: Sequence[str]) -> dict[str, str]:
+        """Source file → the state (content hash and read options) it was last read in."""
+        if not roots:
+            return {}
+        with self._sessions() as session:
+            query = select(SourceRow.path, SourceRow.state).where(_under(SourceRow.path, roots))
+            return {path: state for path, state in session.execute(query)}
+
+    def save_sources(self, states: Mapping[str, str], run_id: int) -> None:
+        with self._sessions.begin() as session:
+            for path, state in states.items():
+                session.merge(SourceRow(path=path, state=state, run_id=run_id))
+
+    def forget_sources(self, paths: Sequence[str]) -> None:
+        with self._sessions.begin() as session:
+            for start in range(0, len(paths), _IN_BATCH):
+                batch = list(paths[start : start + _IN_BATCH])
+                session.execute(delete(SourceRow).where(SourceRow.path.in_(batch)))
+
+    def save_documents(self, entries: Sequence[DocumentEntry], run_id: int) -> None:
+        """Insert or replace documents and their chunk lists in one transaction."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            ids = [e.id for e in entries]
+            for start in range(0, len(ids), _IN_BATCH):
+                batch = ids[start : start + _IN_BATCH]
+                session.execute(delete(ChunkRow).where(ChunkRow.doc_id.in_(batch)))
+                session.execute(delete(DocumentRow).where(DocumentRow.id.in_(batch)))
+            session.add_all(_row(entry, run_id, now) for entry in entries)
+
+    def delete_documents(self, ids: Sequence[str]) -> None:
+        with self._sessions.begin() as session:
+            for start in range(0, len(ids), _IN_BATCH):
+                batch = list(ids[start : start + _IN_BATCH])
+                session.execute(delete(ChunkRow).where(ChunkRow.doc_id.in_(batch)))
+                session.execute(delete(DocumentRow).where(DocumentRow.id.in_(batch)))
+
+    def find_chunks_by_hash(self, hashes: Sequence[str]) -> dict[str, tuple[str, Visibility]]:
+        """For each hash already indexed, one chunk (id, visibility) that has it."""
+        found: dict[str, tuple[str, Visibility]] = {}
+        unique = list(dict.fromkeys(hashes))
+        with self._sessions() as session:
+            for start in range(0, len(unique), _IN_BATCH):
+                query = select(ChunkRow.content_hash, ChunkRow.id, ChunkRow.visibility).where(
+                    ChunkRow.content_hash.in_(unique[start : start + _IN_BATCH])
+                )
+                for content_hash, chunk_id, visibility in session.execute(query):
+                    found.setdefault(content_hash, (chunk_id, cast(Visibility, visibility)))
+        return found
+
+    def chunk_ids(self, visibility: Visibility) -> set[str]:
+        with self._sessions() as session:
+            query = select(ChunkRow.id).where(ChunkRow.visibility == visibility)
+            return set(session.scalars(query))
+
+    def chunk_count(self, visibility: Visibility) -> int:
+        with self._sessions() as session:
+            query = select(func.count()).select_from(ChunkRow)
+            return int(session.scalar(query.where(ChunkRow.visibility == visibility)) or 0)
+
+    def invalidate_documents_with_chunks(self, chunk_ids: Sequence[str]) -> int:
+        """Force re-indexing of the documents owning these chunks (their vectors were lost)."""
+        with self._sessions.begin() as session:
+            doc_ids: set[str] = set()
+            for start in range(0, len(chunk_ids), _IN_BATCH):
+                query = select(ChunkRow.doc_id).where(
+                    ChunkRow.id.in_(list(chunk_ids[start : start + _IN_BATCH]))
+                )
+                doc_ids.update(session.scalars(query))
+            for doc_id in doc_ids:
+                row = session.get(DocumentRow, doc_id)
+                if row is not None:
+                    row.fingerprint = ""
+                    session.execute(delete(SourceRow).where(SourceRow.path == row.source))
+            return len(doc_ids)
+
+    def reset_documents(self) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(ChunkRow))
+            session.execute(delete(DocumentRow))
+            session.execute(delete(SourceRow))
+
+    def start_run(self, paths: Sequence[str], full: bool) -> int:
+        with self._sessions.begin() as session:
+            row = RunRow(started_at=utcnow(), status="running", paths=list(paths), full=full)
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: dict[str, int],
+        chunks_embedded: int,
+        errors: list[dict[str, str]],
+        seconds: float,
+    ) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise KeyError(f"unknown ingest run {run_id}")
+            row.finished_at = utcnow()
+            row.status = status
+            row.counts = dict(counts)
+            row.chunks_embedded = chunks_embedded
+            row.errors = list(errors)
+            row.seconds = seconds
+
+    def last_run(self) -> RunSummary | None:
+        with self._sessions() as session:
+            row = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(1)).first()
+            return None if row is None else _summary(row)
+
+    def stats(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(kind, visibility) → (documents, chunks)."""
+        with self._sessions() as session:
+            query = select(
+                DocumentRow.kind,
+                DocumentRow.visibility,
+                func.count(),
+                func.coalesce(func.sum(DocumentRow.chunk_count), 0),
+            ).group_by(DocumentRow.kind, DocumentRow.visibility)
+            return {(k, v): (int(n), int(c)) for k, v, n, c in session.execute(query)}
+
+    def get_meta(self, key: str) -> str | None:
+        with self._sessions() as session:
+            row = session.get(MetaRow, key)
+            return None if row is None else row.value
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._sessions.begin() as session:
+            session.merge(MetaRow(key=key, value=value))
+
+
+def _under(column: Any, roots: Sequence[str]) -> Any:
+    """SQL condition: `column` (a path) is one of `roots` or inside one of them."""
+    clauses = []
+    for root in roots:
+        clauses.append(column == root)
+        clauses.append(column.startswith(root.rstrip("/") + "/", autoescape=True))
+    return or_(*clauses)
+
+
+def _row(entry: DocumentEntry, run_id: int, now: datetime) -> DocumentRow:
+    row = DocumentRow(
+        id=entry.id,
+        source=entry.source,
+        kind=entry.kind,
+        visibility=entry.visibility,
+        title=entry.title,
+        location=entry.location,
+        url=entry.url,
+        content_hash=entry.content_hash,
+        fingerprint=entry.fingerprint,
+        version=entry.version,
+        chunk_count=len(entry.chunks),
+        updated_at=entry.updated_at,
+        ingested_at=now,
+        run_id=run_id,
+    )
+    row.chunks = [
+        ChunkRow(
+            id=c.id,
+            idx=c.index,
+            content_hash=c.content_hash,
+            visibility=entry.visibility,
+            page_start=c.page_start,
+            page_end=c.page_end,
+        )
+        for c in entry.chunks
+    ]
+    return row
+
+
+def _entry(row: DocumentRow) -> DocumentEntry:
+    chunks = tuple(
+        ChunkEntry(c.id, c.idx, c.content_hash, c.page_start, c.page_end) for c in row.chunks
+    )
+    return DocumentEntry(
+        id=row.id,
+        source=row.source,
+        kind=cast(Kind, row.kind),
+        visibility=cast(Visibility, row.visibility),
+        title=row.title,
+        location=row.location,
+        content_hash=row.content_hash,
+        fingerprint=row.fingerprint,
+        version=row.version,
+        chunks=chunks,
+        url=row.url,
+        updated_at=row.updated_at,
+        ingested_at=row.ingested_at,
+    )
+
+
+def _summary(row: RunRow) -> RunSummary:
+    return RunSummary(
+        id=row.id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        paths=list(row.paths or []),
+        full=row.full,
+        counts=dict(row.counts or {}),
+        chunks_embedded=row.chunks_embedded,
+        errors=list(row.errors or []),
+        seconds=row.seconds,
+    )

@@ -1,0 +1,72 @@
+"""Contract for `KeywordIndex` adapters, run against the persisted BM25 index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb_assistant.index.bm25 import Bm25Index
+from kb_assistant.ports import IndexRecord, KeywordIndex
+
+CORPUS = [
+    IndexRecord(
+        "a",
+        "Refunds reach your card 5 to 10 days after we receive the item.",
+        {"title": "Refund timing", "doc_id": "d1", "page_start": 2},
+    ),
+    IndexRecord(
+        "b",
+        "Season a cast-iron pan with a thin layer of oil.",
+        {"title": "Pan care", "doc_id": "d2"},
+    ),
+    IndexRecord("c", "Linen bedding softens with every wash.", {"title": "Linen", "doc_id": "d3"}),
+]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> KeywordIndex:
+    return Bm25Index(tmp_path / "bm25")
+
+
+def test_query_finds_stemmed_terms_and_drops_non_matches(index: KeywordIndex) -> None:
+    assert index.rebuild("public", CORPUS) == 3
+
+    hits = index.query("public", "refund for my cards", 3)
+
+    assert [h.id for h in hits] == ["a"]
+    assert hits[0].metadata["page_start"] == 2 and hits[0].text.startswith("Refunds")
+
+
+def test_title_is_searchable(index: KeywordIndex) -> None:
+    index.rebuild("public", CORPUS)
+
+    assert index.query("public", "pan care", 2)[0].id == "b"
+
+
+def test_rebuild_replaces_and_persists(index: KeywordIndex, tmp_path: Path) -> None:
+    index.rebuild("public", CORPUS)
+    index.rebuild("public", CORPUS[1:])
+
+    reopened = Bm25Index(tmp_path / "bm25")
+    assert reopened.count("public") == 2
+    assert reopened.query("public", "refunds", 3) == []
+    assert len([p for p in (tmp_path / "bm25").iterdir() if p.is_dir()]) == 1
+
+
+def test_empty_and_missing_indexes(index: KeywordIndex) -> None:
+    assert index.query("internal", "anything", 3) == []
+    index.rebuild("public", CORPUS)
+    assert index.rebuild("public", []) == 0
+    assert index.count("public") == 0 and index.query("public", "refund", 3) == []
+
+
+def test_reader_sees_a_rebuild_by_another_instance(tmp_path: Path) -> None:
+    reader = Bm25Index(tmp_path / "bm25")
+    writer = Bm25Index(tmp_path / "bm25")
+    writer.rebuild("public", CORPUS[:1])
+    assert reader.count("public") == 1
+
+    writer.rebuild("public", CORPUS)
+
+    assert reader.count("public") == 3
