@@ -17,6 +17,8 @@ from importlib import metadata
 from pathlib import Path
 
 from eval.datasets import PROJECT_ROOT, eval_data_root
+from kb_assistant.composition import configure_process
+from kb_assistant.settings import Settings
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
 HEADER = """# Benchmarks
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     parser.add_argument("--out", type=Path, default=REPORT, help="report file")
     args = parser.parse_args(argv)
+    configure_process(Settings())
     root = eval_data_root()
     report = args.out.read_text(encoding="utf-8") if args.out.exists() else HEADER
     for name in args.only or sorted(SECTIONS):

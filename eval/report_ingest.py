@@ -47,8 +47,8 @@ Corpus: the shared PDFs ({", ".join(data["files"][:-1])}) and StackFAQ `faqs.jso
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Where the pipeline's time goes (busy seconds per stage; reading runs in a background thread,
-so stages can overlap):
+Where the pipeline's time goes (seconds per stage; on a CPU, reading and embedding
+alternate, because overlapping them only makes them compete for the same cores):
 {chr(10).join(stages)}
 
 bf16 encodes **{speedup:.2f}×** as fast as fp32 here; bf16 and fp32 vectors of the same

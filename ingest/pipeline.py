@@ -1,7 +1,9 @@
 """Incremental ingestion: sources → clean → redact → chunk → embed → vector + keyword indexes.
 
-Reading (parsing, cleaning, redaction, chunking) runs in a background thread while the main
-thread embeds and writes, so the embedding model is the only real limit on speed.
+With `overlap_reading` (on when the model runs on a GPU), reading — parsing, cleaning,
+redaction, chunking — runs in a background thread while the main thread embeds and writes.
+On a CPU-only machine the model already uses every core, so overlapping would only make
+the two compete (measured: no gain on 2 cores); reading and embedding then alternate.
 
 Rules:
 - a document is re-processed only when its fingerprint changed; a changed document
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from connectors import ConnectorOptions, discover_files
+from connectors.registry import SUPPORTED_SUFFIXES
 from ingest.background import Prefetcher
 from ingest.chunking import Chunker
 from ingest.progress import NoProgress, Progress
@@ -25,7 +28,7 @@ from ingest.reader import ReadOutcome, SourceReader
 from ingest.redact import Redactor
 from ingest.report import IngestReport
 from ingest.writer import IndexWriter
-from kb_assistant.domain import Kind, Visibility
+from kb_assistant.domain import DocumentFailure, Kind, Visibility
 from kb_assistant.ports import DocumentEntry, Embedder, KeywordIndex, Manifest, VectorIndex
 
 
@@ -48,6 +51,7 @@ class IngestPipeline:
         options: ConnectorOptions | None = None,
         flush_chunks: int = 512,
         progress: Progress | None = None,
+        overlap_reading: bool = False,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -57,6 +61,7 @@ class IngestPipeline:
         self.redactor = redactor
         self.options = options or ConnectorOptions()
         self.progress = progress or NoProgress()
+        self.overlap_reading = overlap_reading
         self.writer = IndexWriter(
             embedder=embedder,
             vectors=vectors,
@@ -85,6 +90,7 @@ class IngestPipeline:
             known = self.manifest.documents_under(roots)
             states = self.manifest.sources_under(roots)
             files = discover_files([Path(root) for root in roots if Path(root).exists()])
+            report.failures.extend(_empty_roots(roots, files))
             reader = SourceReader(
                 chunker=self.chunker,
                 redactor=self.redactor,
@@ -96,8 +102,11 @@ class IngestPipeline:
                 progress=self.progress,
             )
             self.progress.start("Ingesting", len(files), "files")
-            pending = Prefetcher(reader.read(files), buffer=256, name="kb-ingest-reader")
-            touched |= self.writer.write(pending, run_id, report, pending.has_ready)
+            if self.overlap_reading:
+                pending = Prefetcher(reader.read(files), buffer=256, name="kb-ingest-reader")
+                touched |= self.writer.write(pending, run_id, report, pending.has_ready)
+            else:
+                touched |= self.writer.write(reader.read(files), run_id, report)
             _merge(reader.outcome, report)
             touched |= self.writer.delete(_gone(known, reader.outcome), report)
             self.manifest.forget_sources(sorted(set(states) - set(reader.outcome.complete_states)))
@@ -136,6 +145,20 @@ def _merge(outcome: ReadOutcome, report: IngestReport) -> None:
     report.failures.extend(outcome.failures)
     report.redactions.update(outcome.redactions)
     report.stage_seconds["read"] += outcome.read_seconds
+
+
+def _empty_roots(roots: list[str], files: list[Path]) -> list[DocumentFailure]:
+    """A warning for each existing folder given that holds no file we can read."""
+    found = [str(file.resolve()) for file in files]
+    return [
+        DocumentFailure(
+            root,
+            f"no supported files found (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})",
+            "warning",
+        )
+        for root in roots
+        if Path(root).is_dir() and not any(f.startswith(root.rstrip("/") + "/") for f in found)
+    ]
 
 
 def _gone(known: dict[str, DocumentEntry], outcome: ReadOutcome) -> list[DocumentEntry]:

@@ -2,9 +2,10 @@
 
 Runs offline on every document before anything is stored, so that no index, keyword index or
 answer can leak a customer's contact or payment details. Pure regular expressions plus
-checksums (Luhn for cards, ISO 13616 mod-97 for IBANs) and context rules for phone numbers,
-which keep years, dates, prices and order numbers readable. Matches become typed placeholders
-("[EMAIL]", "[PHONE]", ...) so the text still says what kind of detail was there.
+checksums (Luhn for cards, ISO 13616 mod-97 for IBANs); the phone-number context rules, which
+keep years, dates, prices and order numbers readable, live in `ingest.phone_numbers`. Matches
+become typed placeholders ("[EMAIL]", "[PHONE]", ...) so the text still says what kind of
+detail was there.
 """
 
 from __future__ import annotations
@@ -14,6 +15,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from ingest.phone_numbers import (
+    PHONE,
+    PHONE_CUE,
+    PHONE_LAYOUT_HINT,
+    PHONE_TOKEN,
+    blocked_by_context,
+    phone_key,
+    phone_shape,
+    same_phone,
+    words_before,
+)
 from kb_assistant.domain import Document, Section
 
 # Redaction types, in the order they are applied, and the placeholder each leaves behind.
@@ -29,7 +41,7 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-# Candidate patterns; each match is then checked (allowlist, checksum, layout, context).
+# Candidate patterns; each match is then checked (allowlist, checksum).
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]++@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,24}(?![\w-])")
 _DOT = r"(?:\s*[\[({]dot[\])}]\s*|\s+dot\s+)"
 _TLD = r"(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|eu|info|me|us|ca|au)"
@@ -45,52 +57,9 @@ _IBAN = re.compile(
     re.IGNORECASE,
 )
 _CARD = re.compile(r"(?<![\w.,-])(?:\d{13,19}|\d{4,6}(?:[ -]\d{1,6}){1,9})(?!\w|[.,-]\d)")
-_PHONE = re.compile(
-    r"(?<![\w#/.,@+$£€¥-])"
-    r"(?:\+ ?|\(\+?\d{1,5}\) ?)?\d{1,15}"
-    r"(?:(?:[ .-]| ?\(\d{1,5}\) ?)\d{1,15}){0,6}"
-    r"(?![\w/@]|[.,:-]\d)"
-)
 _ALNUM_TOKEN = re.compile(r"([A-Za-z0-9]+)")
 _DIGIT_TOKEN = re.compile(r"(\d+)")
-_NON_DIGITS = re.compile(r"\D+")
-_THROUGH_LAST_NUMBER = re.compile(r".*[\d\]]", re.DOTALL)  # a digit or a placeholder
-_PHONE_TOKEN = re.compile(r"\(?(?:\+ ?)?(\d+)\)?")  # 0123, +44, (0), (+44)
 
-_NOT_PHONE = re.compile(
-    r"\d{4}([-./])\d{1,2}\1\d{1,2}"  # 2026-03-02
-    r"|\d{1,2}([-./])\d{1,2}\2\d{2,4}"  # 03.02.2026
-    r"|(?:19|20)\d{2} ?[-–] ?(?:19|20)\d{2}"  # 2019-2026
-    r"|\d{1,3}(?:\.\d{1,3}){3}"  # 192.168.10.200
-)
-_PHONE_LAYOUT_HINT = re.compile(r"[+(]|(?<!\d)0|(?<!\d)\d{3}[ .-]\d{3}[ .-]\d{4}(?!\d)")
-_NATIONAL_PHONE = re.compile(
-    r"(?:1[ .-])?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"  # (555) 013-2211, 555.014.7788
-    r"|\(\d{2,5}\) ?\d{3,4}[ .-]?\d{3,5}"  # (020) 7946 0958
-    r"|0\d{1,4}(?:[ .-]\d{2,8}){1,4}"  # 07700 900123, 030 1234567, 01 23 45 67 89
-)
-_PHONE_CUE = re.compile(
-    r"(?<![\w\[])(?:phone|phones|telephone|tel|mobile|cell|cellphone|number|whatsapp|sms"
-    r"|text me|fax|call|calls|called|calling|ring|dial|reach me|contact)(?!\w)",
-    re.IGNORECASE,
-)
-_STOP_WORDS = _word_set(
-    "phone phones telephone tel mobile cell cellphone whatsapp sms text fax call calls called "
-    "calling ring dial reach contact hotline helpline"
-)
-_NOT_PHONE_WORDS = _word_set(
-    "order orders ticket tickets invoice inv ref reference case tracking receipt transaction txn "
-    "booking reservation confirmation po sku serial account acct id version ver v release build "
-    "model part item article parcel shipment policy claim batch lot eur usd gbp sek nok dkk chf "
-    "price cost total amount qty quantity"
-)
-_TRANSPARENT_WORDS = _word_set("number numbers no nr num is was the your my our a an")
-_WORD = re.compile(r"[^\W\d_]+")
-_UNIT_AFTER = re.compile(
-    r"\s?(?:%|[€$£¥]|(?:kg|km|cm|mm|ml|kb|mb|gb|eur|usd|gbp|sek|nok|dkk|chf|units?|items?"
-    r"|pcs|pieces|users|customers|people|times|pages)(?!\w))",
-    re.IGNORECASE,
-)
 _NAME_PARTICLES = _word_set(
     "mr mrs ms miss dr prof sir van von der den del della de da di du la le dos das bin"
 )
@@ -134,83 +103,12 @@ def _card_verdict(text: str, start: int, end: int) -> Verdict:
     return "redact" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else "no"
 
 
-def _phone_shape(window: str) -> Literal["strong", "weak", "no"]:
-    """How much a digit group looks like a phone number on its own.
-
-    "strong": international (+44 ..., 0044 ...) or a national layout (trunk 0, area code in
-    parentheses, North American 3-3-4); "weak": a bare run of 10-15 digits or other spaced or
-    dashed groups, a phone only after a cue word; "no": too short or long, a date, a year
-    range, an IP address, dotted groups that fit no phone layout (versions, times), or
-    groups with a single digit ("2 07700 900123" is a quantity and a phone).
-    """
-    digits = len(_NON_DIGITS.sub("", window))
-    if not 7 <= digits <= 17 or _NOT_PHONE.fullmatch(window):
-        return "no"
-    if window.lstrip("(").startswith("+"):
-        return "strong" if 8 <= digits <= 15 else "no"
-    if window.startswith("00") and not window.isdigit():
-        return "strong" if 10 <= digits <= 17 and window[2] != "0" else "no"
-    if digits > 15:
-        return "no"
-    if _NATIONAL_PHONE.fullmatch(window) and digits >= 9:
-        return "strong"
-    if window.isdigit():
-        return "weak" if digits >= 10 else "no"
-    if "." in window or min(map(len, _DIGIT_TOKEN.findall(window))) < 2:
-        return "no"
-    return "weak"
-
-
-def _blocked_by_context(before: str, after: str) -> bool:
-    """True when the words around a number say it is an order number, price, version or amount.
-
-    Looks back over the last two significant words ("number", "is", "your" ... are skipped):
-    a phone word there ("call", "mobile") wins, an order/price/version word blocks.
-    """
-    if before.rstrip().endswith(("#", "£", "$", "€", "¥")):
-        return True
-    significant = 0
-    for word in reversed(_WORD.findall(before.lower())):
-        if word in _TRANSPARENT_WORDS:
-            continue
-        if word in _STOP_WORDS:
-            return False
-        if word in _NOT_PHONE_WORDS:
-            return True
-        significant += 1
-        if significant == 2:
-            break
-    return bool(_UNIT_AFTER.match(after))
-
-
-def _phone_key(text: str) -> str:
-    """Digits of a phone number without its 00, trunk 0 or "(0)" prefix, for allowlist lookups."""
-    return "".join(_DIGIT_TOKEN.findall(text.replace("(0)", ""))).lstrip("0")
-
-
-def _same_phone(key: str, listed: str) -> bool:
-    """Equal digits, or one is the national form of the other ("020 7946 0000", "+44 20 ...")."""
-    shorter, longer = sorted((key, listed), key=len)
-    return key == listed or (len(shorter) >= 8 and longer.endswith(shorter))
-
-
-def _words_before(text: str, start: int) -> str:
-    """The text just before a number, back to the previous number or placeholder.
-
-    A number's context words are its own: "order 1234 07700 900123" holds a phone, and a
-    second pass over redacted text sees the same context as the first (idempotence).
-    """
-    chunk = text[max(0, start - 40) : start]
-    previous = _THROUGH_LAST_NUMBER.match(chunk)
-    return chunk[previous.end() :] if previous else chunk
-
-
 # Details written as runs of digit (or letter) groups: the pattern of one group, and the
 # fewest and most digits (letters too for IBANs) such a detail holds.
 _RUNS: dict[str, tuple[re.Pattern[str], int, int]] = {
     "iban": (_ALNUM_TOKEN, 15, 34),
     "card": (_DIGIT_TOKEN, 13, 19),
-    "phone": (_PHONE_TOKEN, 7, 17),
+    "phone": (PHONE_TOKEN, 7, 17),
 }
 Token = tuple[int, int, int]  # start, end, how many digits (and letters) it holds
 
@@ -296,7 +194,7 @@ class Redactor:
         entries = [entry.strip().lower() for entry in allowlist if entry.strip()]
         self._domains = frozenset(e[1:] for e in entries if e.startswith("@"))
         self._emails = frozenset(e for e in entries if "@" in e and not e.startswith("@"))
-        phones = (_phone_key(e) for e in entries if "@" not in e)
+        phones = (phone_key(e) for e in entries if "@" not in e)
         self._phones = frozenset(key for key in phones if len(key) >= 5)
 
     @property
@@ -312,7 +210,7 @@ class Redactor:
         text = _SPOKEN_EMAIL.sub(lambda m: self._email(m, counts), text)
         text = _IBAN.sub(lambda m: _redact_runs(m, "iban", _iban_verdict, counts), text)
         text = _CARD.sub(lambda m: _redact_runs(m, "card", _card_verdict, counts), text)
-        text = _PHONE.sub(lambda m: self._redact_phones(m, counts), text)
+        text = PHONE.sub(lambda m: self._redact_phones(m, counts), text)
         pattern = _name_pattern(names)
         if pattern is not None:
             text, counts["name"] = pattern.subn(PLACEHOLDERS["name"], text)
@@ -354,18 +252,18 @@ class Redactor:
         Only a run after a cue word or with an international, trunk, parenthesised or
         North American layout can hold one; other runs (tables of figures) are skipped at once.
         """
-        cue = _PHONE_CUE.search(_words_before(match.string, match.start())[-30:])
-        if cue is None and _PHONE_LAYOUT_HINT.search(match.group()) is None:
+        cue = PHONE_CUE.search(words_before(match.string, match.start())[-30:])
+        if cue is None and PHONE_LAYOUT_HINT.search(match.group()) is None:
             return match.group()
         return _redact_runs(match, "phone", self._phone, counts)
 
     def _phone(self, text: str, start: int, end: int) -> Verdict:
         """Whether text[start:end] is a phone number, judged by its layout and its context."""
-        window, before = text[start:end], _words_before(text, start)
-        shape = _phone_shape(window)
-        if shape == "no" or (shape == "weak" and not _PHONE_CUE.search(before[-30:])):
+        window, before = text[start:end], words_before(text, start)
+        shape = phone_shape(window)
+        if shape == "no" or (shape == "weak" and not PHONE_CUE.search(before[-30:])):
             return "no"
-        if _blocked_by_context(before, text[end : end + 12]):
+        if blocked_by_context(before, text[end : end + 12]):
             return "no"
-        key = _phone_key(window)
-        return "keep" if any(_same_phone(key, listed) for listed in self._phones) else "redact"
+        key = phone_key(window)
+        return "keep" if any(same_phone(key, listed) for listed in self._phones) else "redact"

@@ -188,16 +188,17 @@ def _batches(
 ) -> Iterator[list[Pending]]:
     """Whole documents grouped until a batch holds `flush_chunks` chunks.
 
-    With `has_ready`, a batch of at least `MIN_BATCH_CHUNKS` goes out as soon as nothing
-    more is waiting, so the model starts while the reader is still parsing.
+    With `has_ready` (reading in the background), a batch of at least `MIN_BATCH_CHUNKS`
+    goes out as soon as nothing more is waiting, so the model starts while the reader is
+    still parsing.
     """
     batch: list[Pending] = []
     size = 0
     for item in pending:
         batch.append(item)
         size += len(item.chunks)
-        waiting = has_ready() if has_ready is not None else True
-        if size >= flush_chunks or (size >= MIN_BATCH_CHUNKS and not waiting):
+        idle = has_ready is not None and not has_ready()
+        if size >= flush_chunks or (size >= MIN_BATCH_CHUNKS and idle):
             yield batch
             batch, size = [], 0
     if batch:

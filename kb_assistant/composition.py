@@ -89,6 +89,7 @@ def build_ingest_pipeline(
         options=connector_options(settings, encoding),
         flush_chunks=settings.ingest_flush_chunks,
         progress=progress,
+        overlap_reading=settings.embedding_device != "cpu",
     )
 
 

@@ -105,9 +105,9 @@ def test_random_bytes_and_truncated_pdf_are_errors(
     assert logging.getLogger("pypdf").level == logging.NOTSET
 
 
-def encrypted(data: bytes, user_password: str) -> bytes:
+def encrypted(data: bytes, user_password: str, algorithm: str = "RC4-128") -> bytes:
     writer = PdfWriter(clone_from=io.BytesIO(data))
-    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -121,8 +121,9 @@ def test_password_protected_pdf_is_an_error(tmp_path: Path) -> None:
     assert "encrypted with a password; remove the password" in result.failures[0].error
 
 
-def test_owner_password_only_pdf_opens(tmp_path: Path) -> None:
-    path = write(tmp_path / "owner.pdf", encrypted(make_pdf([["Open to all"]]), ""))
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_owner_password_only_pdf_opens(tmp_path: Path, algorithm: str) -> None:
+    path = write(tmp_path / "owner.pdf", encrypted(make_pdf([["Open to all"]]), "", algorithm))
     result = PdfConnector().load(path)
     assert result.failures == []
     assert result.documents[0].sections[0].text == "Open to all"

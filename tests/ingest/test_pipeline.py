@@ -347,3 +347,32 @@ def test_new_chunk_settings_rechunk_unchanged_files(settings: Settings, tmp_path
     assert report.counts["updated"] == 1
     assert smaller.vectors.count("internal") > before > 1
     assert_consistent(smaller)
+
+
+def test_overlapped_reading_gives_the_same_index(settings: Settings, kb: Path) -> None:
+    sequential = build_ingest_pipeline(settings, embedder=HashingEmbedder())
+    sequential.run([kb])
+    expected = {r.id: r.text for r in sequential.vectors.records("public")}
+    settings.data_dir = settings.data_dir.parent / "overlapped"
+    settings.ingest_flush_chunks = 1
+    overlapped = build_ingest_pipeline(settings, embedder=HashingEmbedder())
+    overlapped.overlap_reading = True
+
+    report = overlapped.run([kb])
+
+    assert report.counts["added"] == 5
+    assert {r.id: r.text for r in overlapped.vectors.records("public")} == expected
+    assert_consistent(overlapped)
+
+
+def test_folder_without_readable_files_is_reported(
+    pipeline: IngestPipeline, tmp_path: Path
+) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "logo.png").write_bytes(b"\x89PNG")
+
+    report = pipeline.run([tmp_path / "images"])
+
+    assert report.exit_code == 0
+    assert report.failures[0].level == "warning"
+    assert "no supported files" in report.failures[0].error
