@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
@@ -180,6 +180,15 @@ class ManifestStore:
             session.merge(MetaRow(key=key, value=value))
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _under(column: Any, roots: Sequence[str]) -> Any:
     """SQL condition: `column` (a path) is one of `roots` or inside one of them."""
     clauses = []
@@ -236,16 +245,16 @@ def _entry(row: DocumentRow) -> DocumentEntry:
         version=row.version,
         chunks=chunks,
         url=row.url,
-        updated_at=row.updated_at,
-        ingested_at=row.ingested_at,
+        updated_at=_aware(row.updated_at),
+        ingested_at=_aware(row.ingested_at),
     )
 
 
 def _summary(row: RunRow) -> RunSummary:
     return RunSummary(
         id=row.id,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
+        started_at=_aware(row.started_at),
+        finished_at=_aware(row.finished_at),
         status=row.status,
         paths=list(row.paths or []),
         full=row.full,

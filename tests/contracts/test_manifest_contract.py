@@ -68,3 +68,4 @@ def test_runs_and_meta(manifest: Manifest) -> None:
     last = manifest.last_run()
     assert last is not None and last.status == "ok" and last.counts == {"seen": 2}
     assert last.finished_at is not None and manifest.get_meta("k") == "v"
+    assert last.started_at.tzinfo is not None and last.finished_at >= last.started_at
