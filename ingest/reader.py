@@ -23,7 +23,7 @@ from ingest.clean import clean_document
 from ingest.progress import Progress
 from ingest.redact import Redactor
 from kb_assistant.domain import Chunk, Document, DocumentFailure, Kind, Visibility, sha256_text
-from kb_assistant.ports import DocumentEntry
+from kb_assistant.ports import DocumentEntry, SourceState
 
 # Bump when cleaning, redaction or chunk layout change, so every document is re-processed.
 PIPELINE_VERSION = "1"
@@ -50,7 +50,7 @@ class ReadOutcome:
     seen: set[str] = field(default_factory=set)
     unchanged: int = 0
     incomplete_sources: set[str] = field(default_factory=set)
-    complete_states: dict[str, str] = field(default_factory=dict)
+    complete_states: dict[str, SourceState] = field(default_factory=dict)
     failures: list[DocumentFailure] = field(default_factory=list)
     redactions: Counter[str] = field(default_factory=Counter)
     read_seconds: float = 0.0
@@ -68,7 +68,7 @@ class SourceReader:
         kind: Kind | None,
         visibility: Visibility | None,
         known: dict[str, DocumentEntry],
-        source_states: dict[str, str],
+        source_states: dict[str, SourceState],
         progress: Progress,
     ) -> None:
         self.chunker = chunker
@@ -89,14 +89,15 @@ class SourceReader:
         """Pending documents from `files`, in order; unchanged files are skipped unparsed."""
         for file in files:
             source = source_of(file)
-            state = self._source_state(file)
-            if state is not None and self.source_states.get(source) == state:
+            known = self.source_states.get(source)
+            state = self._source_state(file, known)
+            if state is not None and known is not None and _same_content(state, known):
                 self._skip_unchanged(source, state)
             else:
                 yield from self._read_file(file, source, state)
             self.progress.advance()
 
-    def _read_file(self, file: Path, source: str, state: str | None) -> Iterator[Pending]:
+    def _read_file(self, file: Path, source: str, state: SourceState | None) -> Iterator[Pending]:
         started = time.perf_counter()
         result = load_file(file, self.kind, self.visibility, self.options)
         self.outcome.failures.extend(result.failures)
@@ -117,7 +118,7 @@ class SourceReader:
             started = time.perf_counter()
         self.outcome.read_seconds += time.perf_counter() - started
 
-    def _skip_unchanged(self, source: str, state: str) -> None:
+    def _skip_unchanged(self, source: str, state: SourceState) -> None:
         self.outcome.complete_states[source] = state
         doc_ids = self._known_by_source.get(source, [])
         self.outcome.seen.update(doc_ids)
@@ -151,13 +152,17 @@ class SourceReader:
         }
         return sha256_text(json.dumps(shape, sort_keys=True) + doc.content_hash)
 
-    def _source_state(self, file: Path) -> str | None:
-        """The file's content hash combined with how it is read; None if unreadable."""
+    def _source_state(self, file: Path, known: SourceState | None) -> SourceState | None:
+        """The file's state now; its bytes are hashed only when its size or mtime changed."""
         try:
+            info = file.stat()
+            stat = f"{info.st_size}:{info.st_mtime_ns}"
+            if known is not None and known.stat == stat and known.config == self.config_key:
+                return known
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
         except OSError:
             return None
-        return sha256_text(f"{self.config_key}:{digest}")
+        return SourceState(digest, stat, self.config_key)
 
     def _config_key(self) -> str:
         config = {
@@ -169,3 +174,8 @@ class SourceReader:
             "visibility": self.visibility,
         }
         return sha256_text(json.dumps(config, sort_keys=True))
+
+
+def _same_content(state: SourceState, known: SourceState) -> bool:
+    """Same bytes read the same way (a new modification time alone changes nothing)."""
+    return state.content_hash == known.content_hash and state.config == known.config

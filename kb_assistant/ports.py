@@ -130,6 +130,19 @@ class DocumentEntry:
     ingested_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """A source file as it was when last read completely.
+
+    `stat` (size and modification time) answers "unchanged?" without reading the file;
+    `content_hash` decides when the stat differs; `config` is how the file was read.
+    """
+
+    content_hash: str
+    stat: str
+    config: str
+
+
 @dataclass
 class RunSummary:
     """One ingestion run as recorded in the manifest."""
@@ -151,9 +164,9 @@ class Manifest(Protocol):
 
     def documents_under(self, roots: Sequence[str]) -> dict[str, DocumentEntry]: ...
 
-    def sources_under(self, roots: Sequence[str]) -> dict[str, str]: ...
+    def sources_under(self, roots: Sequence[str]) -> dict[str, SourceState]: ...
 
-    def save_sources(self, states: Mapping[str, str], run_id: int) -> None: ...
+    def save_sources(self, states: Mapping[str, SourceState], run_id: int) -> None: ...
 
     def forget_sources(self, paths: Sequence[str]) -> None: ...
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from kb_assistant.domain import Kind, Visibility
-from kb_assistant.ports import ChunkEntry, DocumentEntry, RunSummary
+from kb_assistant.ports import ChunkEntry, DocumentEntry, RunSummary, SourceState
 from kb_assistant.storage.db import Base
 from kb_assistant.storage.tables import ChunkRow, DocumentRow, MetaRow, RunRow, SourceRow
 
@@ -44,18 +44,26 @@ class ManifestStore:
         with self._sessions() as session:
             return {row.id: _entry(row) for row in session.scalars(query)}
 
-    def sources_under(self, roots: Sequence[str]) -> dict[str, str]:
-        """Source file → the state (content hash and read options) it was last read in."""
+    def sources_under(self, roots: Sequence[str]) -> dict[str, SourceState]:
+        """Source file → how it was when last read completely."""
         if not roots:
             return {}
         with self._sessions() as session:
-            query = select(SourceRow.path, SourceRow.state).where(_under(SourceRow.path, roots))
-            return {path: state for path, state in session.execute(query)}
+            rows = session.scalars(select(SourceRow).where(_under(SourceRow.path, roots)))
+            return {r.path: SourceState(r.content_hash, r.stat, r.config) for r in rows}
 
-    def save_sources(self, states: Mapping[str, str], run_id: int) -> None:
+    def save_sources(self, states: Mapping[str, SourceState], run_id: int) -> None:
         with self._sessions.begin() as session:
             for path, state in states.items():
-                session.merge(SourceRow(path=path, state=state, run_id=run_id))
+                session.merge(
+                    SourceRow(
+                        path=path,
+                        content_hash=state.content_hash,
+                        stat=state.stat,
+                        config=state.config,
+                        run_id=run_id,
+                    )
+                )
 
     def forget_sources(self, paths: Sequence[str]) -> None:
         with self._sessions.begin() as session:

@@ -46,12 +46,14 @@ class ChunkRow(Base):
 
 
 class SourceRow(Base):
-    """A source file that was read completely: its content hash and how it was read."""
+    """A source file that was read completely: its content hash, stat and how it was read."""
 
     __tablename__ = "sources"
 
     path: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    state: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    stat: Mapped[str] = mapped_column(String(64))
+    config: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[int] = mapped_column(Integer)
 
 

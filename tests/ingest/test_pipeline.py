@@ -376,3 +376,24 @@ def test_folder_without_readable_files_is_reported(
     assert report.exit_code == 0
     assert report.failures[0].level == "warning"
     assert "no supported files" in report.failures[0].error
+
+
+def test_touched_but_identical_file_is_not_parsed(
+    pipeline: IngestPipeline, kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import ingest.reader
+
+    pipeline.run([kb])
+    stat = (kb / "faq.md").stat()
+    os.utime(kb / "faq.md", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    parsed: list[Path] = []
+    real_load = ingest.reader.load_file
+    monkeypatch.setattr(
+        ingest.reader, "load_file", lambda path, *a: parsed.append(path) or real_load(path, *a)
+    )
+
+    report = pipeline.run([kb])
+
+    assert parsed == [] and report.counts["unchanged"] == 5
