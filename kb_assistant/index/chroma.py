@@ -16,6 +16,7 @@ import numpy as np
 
 from kb_assistant.domain import Visibility
 from kb_assistant.ports import Hit, IndexRecord, Vector
+from kb_assistant.settings import ConfigurationError
 
 PAGE_SIZE = 2000
 
@@ -33,7 +34,7 @@ def chroma_client(url: str | None, path: Path) -> Any:
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"KB_CHROMA_URL must look like http://host:8000, got {url!r}")
+            raise ConfigurationError(f"KB_CHROMA_URL must look like http://host:8000, got {url!r}")
         port = parsed.port or (443 if parsed.scheme == "https" else 8000)
         return chromadb.HttpClient(
             host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
