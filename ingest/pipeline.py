@@ -149,7 +149,7 @@ def _merge(outcome: ReadOutcome, report: IngestReport) -> None:
 
 def _empty_roots(roots: list[str], files: list[Path]) -> list[DocumentFailure]:
     """A warning for each existing folder given that holds no file we can read."""
-    found = [str(file.resolve()) for file in files]
+    found = [str(file) for file in files]  # discovered under the (already resolved) roots
     return [
         DocumentFailure(
             root,

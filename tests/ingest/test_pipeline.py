@@ -397,3 +397,21 @@ def test_touched_but_identical_file_is_not_parsed(
     report = pipeline.run([kb])
 
     assert parsed == [] and report.counts["unchanged"] == 5
+
+
+def test_batches_go_out_early_only_when_the_reader_has_nothing_waiting() -> None:
+    from types import SimpleNamespace
+
+    from ingest.writer import MIN_BATCH_CHUNKS, _batches
+
+    per_doc = MIN_BATCH_CHUNKS // 2 + 1  # two documents make an early batch
+    docs = [SimpleNamespace(chunks=[0] * per_doc) for _ in range(6)]
+    waiting = iter([True, False, True, True, True, True])
+
+    early = list(_batches(docs, 1000, lambda: next(waiting)))  # type: ignore[arg-type]
+    sequential = list(_batches(docs, 1000, None))  # type: ignore[arg-type]
+    full = list(_batches(docs, 3 * per_doc, None))  # type: ignore[arg-type]
+
+    assert [len(batch) for batch in early] == [2, 4]  # the reader was idle after the 2nd
+    assert [len(batch) for batch in sequential] == [6]
+    assert [len(batch) for batch in full] == [3, 3]
