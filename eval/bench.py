@@ -59,7 +59,32 @@ def ingest_section(root: Path, repeat: int) -> str:
     return render(bench_ingest.run(root, repeat=repeat), machine())
 
 
-SECTIONS: dict[str, Callable[[Path, int], str]] = {"ingest": ingest_section}
+def answers_section(root: Path, repeat: int) -> str:
+    from eval import answers_eval
+
+    return answers_eval.render(answers_eval.run(Settings(), root, limit=200), machine())
+
+
+def ask_section(root: Path, repeat: int) -> str:
+    from eval import bench_ask
+
+    return bench_ask.render(bench_ask.run(root), machine())
+
+
+def retrieval_section(root: Path, repeat: int) -> str:
+    from eval import retrieval_eval
+    from eval.report_retrieval import render
+
+    report = retrieval_eval.run(root, Settings(), log=lambda line: print(line, flush=True))
+    return render(report, machine())
+
+
+SECTIONS: dict[str, Callable[[Path, int], str]] = {
+    "ingest": ingest_section,
+    "answers": answers_section,
+    "ask": ask_section,
+    "retrieval": retrieval_section,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

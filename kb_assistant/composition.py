@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from connectors import ConnectorOptions
 from ingest.chunking import Chunker
@@ -12,11 +13,16 @@ from ingest.redact import Redactor
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.index.bm25 import Bm25Index
 from kb_assistant.index.chroma import ChromaIndex, chroma_client
-from kb_assistant.ports import Embedder
+from kb_assistant.ports import Embedder, KeywordIndex, VectorIndex
 from kb_assistant.retrieval import HybridRetriever
 from kb_assistant.settings import Settings
 from kb_assistant.storage.db import make_engine
 from kb_assistant.storage.manifest import ManifestStore
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
+    from kb_assistant.answering.service import AnswerService
 
 
 def configure_process(settings: Settings) -> None:
@@ -93,8 +99,56 @@ def build_ingest_pipeline(
     )
 
 
-def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
+def build_retriever(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    vectors: VectorIndex | None = None,
+    keywords: KeywordIndex | None = None,
+) -> HybridRetriever:
     embedder = embedder or build_embedder(settings)
     return HybridRetriever(
-        embedder, build_vector_index(settings, embedder), build_keyword_index(settings)
+        embedder,
+        vectors or build_vector_index(settings, embedder),
+        keywords or build_keyword_index(settings),
+        fusion=settings.retrieval_fusion,
+        dense_weight=settings.retrieval_dense_weight,
+        candidates=settings.retrieval_candidates,
+    )
+
+
+def build_answer_service(
+    settings: Settings, *, embedder: Embedder | None = None, llm: LLM | None = None
+) -> AnswerService:
+    """The answering flow with the configured indexes, gate, verifier and (optional) LLM.
+
+    `llm` replaces the configured LLM (tests pass a scripted one at this boundary).
+    """
+    from kb_assistant.answering.extractive import ExtractiveComposer
+    from kb_assistant.answering.gate import ConfidenceGate
+    from kb_assistant.answering.glossary import Glossary
+    from kb_assistant.answering.llm import build_llm
+    from kb_assistant.answering.llm_composer import LlmComposer
+    from kb_assistant.answering.lookup import KeywordInternalLookup
+    from kb_assistant.answering.service import AnswerService
+    from kb_assistant.embedding.cache import CachedEmbedder
+    from kb_assistant.verify import Verifier
+
+    embedder = CachedEmbedder(embedder or build_embedder(settings))
+    vectors = build_vector_index(settings, embedder)
+    keywords = build_keyword_index(settings)
+    model = llm if llm is not None else build_llm(settings)
+    return AnswerService(
+        build_retriever(settings, embedder=embedder, vectors=vectors, keywords=keywords),
+        embedder,
+        ConfidenceGate.for_data_dir(settings.data_dir, embedder.model_id, settings.gate_threshold),
+        Verifier(
+            embedder,
+            internal=KeywordInternalLookup(keywords),
+            site_hosts=settings.site_hosts,
+            redact_allowlist=settings.redact_allowlist,
+        ),
+        ExtractiveComposer(Glossary.from_index(vectors)),
+        LlmComposer(model) if model is not None else None,
+        passages=settings.answer_passages,
     )

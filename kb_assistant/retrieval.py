@@ -1,4 +1,4 @@
-"""Retrieval: dense (vectors) and keyword (BM25) search fused by reciprocal rank.
+"""Retrieval: dense (vectors) and keyword (BM25) search, fused, near-duplicates collapsed.
 
 Visibility is enforced by which collections are searched: the customer channel searches
 `public` only; agents search `public` and `internal`.
@@ -6,22 +6,41 @@ Visibility is enforced by which collections are searched: the customer channel s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
+from kb_assistant.answering.text import FILLER_WORDS, STOPWORDS, words
 from kb_assistant.domain import Passage, Visibility
-from kb_assistant.ports import Embedder, Hit, KeywordIndex, VectorIndex
+from kb_assistant.fusion import Fused, FusionMethod, collapse_near_duplicates, fuse
+from kb_assistant.ports import Embedder, Hit, IndexRecord, KeywordIndex, Vector, VectorIndex
 
 Channel = Literal["customer", "agent"]
 CHANNEL_VISIBILITIES: Mapping[Channel, tuple[Visibility, ...]] = {
     "customer": ("public",),
     "agent": ("public", "internal"),
 }
-RRF_K = 60
+
+
+@dataclass
+class RetrievalResult:
+    """The passages for a question and the evidence behind them (for the confidence gate)."""
+
+    passages: list[Passage]
+    dense_scores: list[float] = field(default_factory=list)
+    keyword_scores: list[float] = field(default_factory=list)
+    top_dense: float = 0.0
+    top_keyword: float = 0.0
+    query_vector: Vector | None = None
+    unknown_terms: set[str] = field(default_factory=set)
 
 
 class HybridRetriever:
-    """Top passages for a question from the collections a channel may see."""
+    """Top passages for a question from the collections a channel may see.
+
+    Visibility is enforced by the index itself: the customer channel only ever queries the
+    public collection and public keyword index.
+    """
 
     def __init__(
         self,
@@ -29,38 +48,72 @@ class HybridRetriever:
         vectors: VectorIndex,
         keywords: KeywordIndex,
         *,
-        candidates: int = 20,
+        fusion: FusionMethod = "weighted",
+        dense_weight: float = 0.7,
+        candidates: int = 30,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
         self.keywords = keywords
+        self.fusion = fusion
+        self.dense_weight = dense_weight
         self.candidates = candidates
 
     def retrieve(self, question: str, channel: Channel = "customer", k: int = 5) -> list[Passage]:
-        """The `k` best passages by reciprocal-rank fusion of dense and keyword rankings."""
+        """The `k` best passages, near-duplicates collapsed."""
+        return self.search(question, channel, k).passages
+
+    def search(self, question: str, channel: Channel = "customer", k: int = 5) -> RetrievalResult:
+        """The `k` best passages with their dense and keyword scores."""
         if not question.strip():
-            return []
-        visibilities = CHANNEL_VISIBILITIES[channel]
+            return RetrievalResult(passages=[])
         query = self.embedder.embed_query(question)
-        dense: list[Hit] = []
-        rankings: list[list[Hit]] = []
-        for visibility in visibilities:
-            dense.extend(self.vectors.query(visibility, query, self.candidates))
-            rankings.append(self.keywords.query(visibility, question, self.candidates))
-        rankings.append(sorted(dense, key=lambda hit: hit.score, reverse=True))
-        return [_passage(hit, score) for hit, score in reciprocal_rank_fusion(rankings)[:k]]
+        dense = self.dense_ranking(question, channel, self.candidates, query)
+        keyword = self.keyword_ranking(question, channel, self.candidates)
+        fused = fuse(dense, keyword, self.fusion, self.dense_weight)
+        best: list[Fused] = collapse_near_duplicates(fused)[:k]
+        return RetrievalResult(
+            passages=[_passage(c.hit, c.score) for c in best],
+            dense_scores=[c.dense for c in best],
+            keyword_scores=[c.keyword for c in best],
+            top_dense=dense[0].score if dense else 0.0,
+            top_keyword=keyword[0].score if keyword else 0.0,
+            query_vector=query,
+            unknown_terms=self.unknown_terms(question, channel),
+        )
+
+    def dense_ranking(
+        self, question: str, channel: Channel, n: int, query: Vector | None = None
+    ) -> list[Hit]:
+        """Nearest chunks by embedding cosine over the channel's collections, best first."""
+        query = self.embedder.embed_query(question) if query is None else query
+        hits: list[Hit] = []
+        for visibility in CHANNEL_VISIBILITIES[channel]:
+            hits.extend(self.vectors.query(visibility, query, n))
+        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
+
+    def keyword_ranking(self, question: str, channel: Channel, n: int) -> list[Hit]:
+        """Best BM25 matches over the channel's keyword indexes, best first."""
+        hits: list[Hit] = []
+        for visibility in CHANNEL_VISIBILITIES[channel]:
+            hits.extend(self.keywords.query(visibility, question, n))
+        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
+
+    def unknown_terms(self, question: str, channel: Channel) -> set[str]:
+        """Words of the question that appear in none of the channel's documents."""
+        topical = " ".join(w for w in words(question) if w not in FILLER_WORDS)
+        unknown: set[str] | None = None
+        for visibility in CHANNEL_VISIBILITIES[channel]:
+            missing = self.keywords.unknown_terms(visibility, topical)
+            unknown = missing if unknown is None else unknown & missing
+        return {term for term in unknown or () if term not in STOPWORDS}
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hit]]) -> list[tuple[Hit, float]]:
-    """Fuse rankings: each hit scores the sum of 1 / (RRF_K + rank) over the lists it is in."""
-    scores: dict[str, float] = {}
-    hits: dict[str, Hit] = {}
-    for ranking in rankings:
-        for rank, hit in enumerate(ranking, start=1):
-            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
-            hits.setdefault(hit.id, hit)
-    ordered = sorted(scores, key=lambda chunk_id: scores[chunk_id], reverse=True)
-    return [(hits[chunk_id], scores[chunk_id]) for chunk_id in ordered]
+def passage_from_record(record: IndexRecord, score: float = 0.0) -> Passage:
+    """A stored chunk as a citable passage."""
+    return _passage(
+        Hit(id=record.id, score=score, text=record.text, metadata=record.metadata), score
+    )
 
 
 def _passage(hit: Hit, score: float) -> Passage:

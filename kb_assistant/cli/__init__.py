@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, ingest
+from kb_assistant.cli import ask, evaluate, ingest
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ingest.register(commands)
     ask.register(commands)
+    evaluate.register(commands)
     return parser
 
 

@@ -1,64 +1,90 @@
-"""`kb-assistant ask`: the best passages for a question, with their sources."""
+"""`kb-assistant ask`: answer a question from the knowledge base, with sources."""
 
 from __future__ import annotations
 
 import argparse
-import textwrap
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-from kb_assistant.cli.common import add_common_options, load_settings, print_json, translated_errors
+from kb_assistant.cli.common import (
+    CliError,
+    add_common_options,
+    load_settings,
+    print_json,
+    translated_errors,
+)
+
+if TYPE_CHECKING:
+    from kb_assistant.answering.service import AnswerService
+    from kb_assistant.answering.types import Answer
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "ask",
-        help="search the knowledge base",
-        description="Show the passages that best answer QUESTION, with their sources. "
-        "The customer channel sees public documents only; the agent channel also sees "
-        "internal ones (tickets).",
+        help="answer a question from the knowledge base",
+        description="Answer QUESTION from the knowledge base, in plain language, with sources. "
+        "When the knowledge base does not cover it, say so and offer a person. The customer "
+        "channel sees public documents only; the agent channel also sees internal ones "
+        "(tickets) and gets technical answers with source excerpts. QUESTION '-' reads one "
+        "question per line from standard input and prints one JSON object per line.",
     )
     parser.add_argument("question", metavar="QUESTION")
     parser.add_argument(
         "--channel", choices=("customer", "agent"), default="customer", help="who is asking"
     )
-    parser.add_argument("-k", "--top", type=int, default=5, help="number of passages (default 5)")
+    parser.add_argument(
+        "--length", choices=("short", "normal", "detailed"), help="answer length (KB_ANSWER_LENGTH)"
+    )
+    parser.add_argument(
+        "--tone", choices=("casual", "professional"), help="answer tone (KB_ANSWER_TONE)"
+    )
+    parser.add_argument(
+        "-k", "--top", type=int, help="passages to compose from (KB_ANSWER_PASSAGES)"
+    )
     add_common_options(parser)
     parser.set_defaults(handler=run_ask)
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from kb_assistant.composition import build_retriever
-    from kb_assistant.retrieval import cite
+    from kb_assistant.composition import build_answer_service
 
     settings = load_settings(args)
+    if args.top is not None:
+        if not 1 <= args.top <= 20:
+            raise CliError("--top must be between 1 and 20")
+        settings = settings.model_copy(update={"answer_passages": args.top})
+    length = args.length or settings.answer_length
+    tone = args.tone or settings.answer_tone
     with translated_errors():
-        passages = build_retriever(settings).retrieve(args.question, args.channel, args.top)
+        service = build_answer_service(settings)
+        if args.question == "-":
+            return _answer_lines(service, args.channel, length, tone)
+        if not args.question.strip():
+            raise CliError("QUESTION is empty")
+        answer = _ask(service, args.question, args.channel, length, tone)
     if args.json:
-        print_json(
-            {
-                "question": args.question,
-                "channel": args.channel,
-                "passages": [
-                    {
-                        "text": p.text,
-                        "title": p.title,
-                        "source": cite(p),
-                        "kind": p.kind,
-                        "visibility": p.visibility,
-                        "page_start": p.page_start,
-                        "page_end": p.page_end,
-                        "score": round(p.score, 6),
-                        "doc_id": p.doc_id,
-                        "chunk_id": p.chunk_id,
-                    }
-                    for p in passages
-                ],
-            }
-        )
-        return 0
-    if not passages:
-        print("No matching passages. Is anything indexed? Try `kb-assistant status`.")
-    for number, passage in enumerate(passages, start=1):
-        print(f"[{number}] {passage.title} ({cite(passage)})")
-        print(textwrap.indent(textwrap.shorten(passage.text, 400, placeholder=" …"), "    "))
+        print_json(answer.as_json())
+    else:
+        print(answer.text)
+        print(f"\n({answer.action}, confidence {answer.confidence:.2f}: {answer.reason})")
+    return 0
+
+
+def _ask(service: AnswerService, question: str, channel: str, length: str, tone: str) -> Answer:
+    from kb_assistant.answering.types import AnswerRequest
+
+    request = AnswerRequest(question, channel, length=length, tone=tone)  # type: ignore[arg-type]
+    return service.answer(request)
+
+
+def _answer_lines(service: AnswerService, channel: str, length: str, tone: str) -> int:
+    """One JSON answer per input line; blank lines are skipped, the model loads once."""
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        answer = _ask(service, question, channel, length, tone)
+        print_json({"question": question, **answer.as_json()})
+        sys.stdout.flush()
     return 0

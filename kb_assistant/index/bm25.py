@@ -20,6 +20,7 @@ from kb_assistant.domain import Visibility
 from kb_assistant.ports import Hit, IndexRecord
 
 log = logging.getLogger(__name__)
+TYPO_MIN_LENGTH = 5  # shorter words are too easily one edit from another word
 
 # Metadata copied into the keyword index: what a passage needs to be cited.
 _KEPT_METADATA = (
@@ -40,6 +41,7 @@ class Bm25Index:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self._loaded: dict[str, tuple[str, Any]] = {}
+        self._deletions: dict[str, tuple[str, dict[str, None]]] = {}
 
     def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
         from llama_index.core.schema import TextNode
@@ -72,6 +74,42 @@ class Bm25Index:
                 Hit(id=node.node_id, score=score, text=node.get_content(), metadata=node.metadata)
             )
         return hits
+
+    def unknown_terms(self, visibility: Visibility, text: str) -> set[str]:
+        import bm25s
+
+        retriever = self._retriever(visibility)
+        if retriever is None:
+            return {word.lower() for word in text.split() if word.strip()}
+        tokens = bm25s.tokenize(
+            text,
+            stopwords="en",
+            stemmer=retriever.stemmer,
+            token_pattern=retriever.token_pattern,
+            return_ids=False,
+            show_progress=False,
+        )
+        vocabulary = retriever.bm25.vocab_dict
+        unknown = {token for token in tokens[0] if token not in vocabulary}
+        if not unknown:
+            return unknown
+        near = self._near_words(visibility, retriever)
+        return {token for token in unknown if not _one_edit_from(token, near)}
+
+    def _near_words(self, visibility: Visibility, retriever: Any) -> dict[str, None]:
+        """Every vocabulary word with one letter deleted, for typo-tolerant lookups."""
+        folder = self._loaded[visibility][0]
+        cached = self._deletions.get(visibility)
+        if cached is not None and cached[0] == folder:
+            return cached[1]
+        deletions: dict[str, None] = {}
+        for word in retriever.bm25.vocab_dict:
+            if isinstance(word, str) and len(word) >= TYPO_MIN_LENGTH:
+                deletions[word] = None
+                for i in range(len(word)):
+                    deletions[word[:i] + word[i + 1 :]] = None
+        self._deletions[visibility] = (folder, deletions)
+        return deletions
 
     def count(self, visibility: Visibility) -> int:
         retriever = self._retriever(visibility)
@@ -119,6 +157,16 @@ class Bm25Index:
                 with contextlib.suppress(OSError):
                     shutil.rmtree(old)
         self._loaded.pop(visibility, None)
+
+
+def _one_edit_from(word: str, deletions: dict[str, None]) -> bool:
+    """Whether `word` is one insertion, deletion or substitution away from a vocabulary word
+    (a symmetric-deletion lookup: "kettel", "adress", "warrenty" are known words)."""
+    if len(word) < TYPO_MIN_LENGTH:
+        return False
+    if word in deletions:
+        return True
+    return any(word[:i] + word[i + 1 :] in deletions for i in range(len(word)))
 
 
 def _retriever_class() -> Any:

@@ -122,6 +122,23 @@ class ChromaIndex:
                 return
             offset += PAGE_SIZE
 
+    def matching(self, visibility: Visibility, metadata: dict[str, str]) -> list[IndexRecord]:
+        collection = self._collection(visibility)
+        if collection is None or not metadata:
+            return []
+        where: dict[str, Any] = (
+            {"$and": [{key: value} for key, value in metadata.items()]}
+            if len(metadata) > 1
+            else dict(metadata)
+        )
+        got = collection.get(where=where, include=["documents", "metadatas"])
+        return [
+            IndexRecord(id=chunk_id, text=text or "", metadata=dict(meta or {}))
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
+        ]
+
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
         collection = self._collection(visibility)
         if collection is None or k <= 0:

@@ -70,3 +70,13 @@ def test_reader_sees_a_rebuild_by_another_instance(tmp_path: Path) -> None:
     writer.rebuild("public", CORPUS)
 
     assert reader.count("public") == 3
+
+
+def test_unknown_terms_are_words_no_chunk_contains(index: KeywordIndex) -> None:
+    assert index.unknown_terms("public", "refunds in Leeds") != set()  # nothing indexed yet
+    index.rebuild("public", CORPUS)
+
+    unknown = index.unknown_terms("public", "Do refunds reach the card in Leeds?")
+
+    assert {term[:4] for term in unknown} <= {"leed", "do"} and any("leed" in t for t in unknown)
+    assert index.unknown_terms("public", "season the cast-iron pan") == set()

@@ -98,3 +98,14 @@ def test_reopened_with_another_model_is_refused(index: VectorIndex, client_path:
 def test_bad_server_url_is_explained() -> None:
     with pytest.raises(ValueError, match="KB_CHROMA_URL"):
         chroma_client("localhost:8000", Path("unused"))
+
+
+def test_matching_finds_records_by_metadata(index: VectorIndex) -> None:
+    index.upsert("public", records(3), np.stack([unit(1, 0), unit(0, 1), unit(1, 1)]))
+    index.upsert("internal", records(1), np.stack([unit(1, 0)]))
+
+    found = index.matching("public", {"doc_id": "d1"})
+
+    assert [r.id for r in found] == ["c1"] and found[0].text == "text 1"
+    assert index.matching("public", {"doc_id": "d1", "n": "nope"}) == []
+    assert index.matching("public", {"doc_id": "missing"}) == []

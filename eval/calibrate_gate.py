@@ -1,0 +1,170 @@
+"""Calibrating the confidence gate on answerable and unanswerable questions.
+
+`python -m eval.calibrate_gate` indexes the demo knowledge base in a temporary folder,
+fits the gate on the "calibrate" half of the hand-written question sets, measures it on the
+"test" half, and writes the shipped calibration (kb_assistant/answering/gate_calibration.json).
+`kb-assistant eval calibrate` does the same for an operator's own index and question files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eval.datasets import PROJECT_ROOT
+from eval.questions import Split, load_answerable, load_unanswerable
+from kb_assistant.answering.evidence import gather
+from kb_assistant.answering.followup import contextualize
+from kb_assistant.answering.gate import (
+    CALIBRATION_FILE,
+    FEATURES,
+    SHIPPED_CALIBRATION,
+    ConfidenceGate,
+    GateModel,
+    choose_threshold,
+    fit,
+)
+from kb_assistant.answering.service import sanitize_passage
+from kb_assistant.ports import Embedder
+from kb_assistant.retrieval import Channel, HybridRetriever
+from kb_assistant.settings import ConfigurationError, Settings
+
+DEMO_SOURCES = (("faq", "public"), ("manuals", "public"), ("tickets", "internal"))
+
+
+@dataclass(frozen=True)
+class Labelled:
+    question: str
+    channel: Channel
+    answerable: bool
+
+
+def demo_questions(split: Split | None) -> list[Labelled]:
+    answerable = [Labelled(q.question, q.channel, True) for q in load_answerable(split)]
+    unanswerable = [Labelled(q.question, "customer", False) for q in load_unanswerable(split)]
+    return answerable + unanswerable
+
+
+def features_for(
+    retriever: HybridRetriever, embedder: Embedder, question: str, channel: Channel, k: int = 5
+) -> dict[str, float]:
+    """The gate's features for one question, computed exactly as the service does."""
+    query = contextualize(question, ())
+    retrieval = retriever.search(query, channel, k)
+    retrieval.passages = [sanitize_passage(p) for p in retrieval.passages]
+    return gather(query, retrieval, embedder).features
+
+
+def rates(
+    gate: ConfidenceGate, samples: Sequence[tuple[dict[str, float], bool]]
+) -> dict[str, float]:
+    """Correct "I don't know" on unanswerable, false "I don't know" on answerable questions."""
+    refused_bad = [not gate.decide(f).answer for f, ok in samples if not ok]
+    refused_good = [not gate.decide(f).answer for f, ok in samples if ok]
+    return {
+        "unanswerable": len(refused_bad),
+        "answerable": len(refused_good),
+        "correct_dont_know": sum(refused_bad) / len(refused_bad) if refused_bad else 0.0,
+        "false_dont_know": sum(refused_good) / len(refused_good) if refused_good else 0.0,
+    }
+
+
+def calibrate(
+    retriever: HybridRetriever,
+    embedder: Embedder,
+    train: Sequence[Labelled],
+    test: Sequence[Labelled],
+) -> GateModel:
+    """Fit the gate on `train`, choose its threshold there, and measure it on `test`."""
+    train_samples = [
+        (features_for(retriever, embedder, q.question, q.channel), q.answerable) for q in train
+    ]
+    weights, bias, mean, scale = fit(train_samples)
+    draft = GateModel(FEATURES, weights, bias, 0.5, mean, scale, Path(embedder.model_id).name)
+    probabilities = [draft.probability(f) for f, _ in train_samples]
+    threshold = choose_threshold(probabilities, [ok for _, ok in train_samples])
+    model = GateModel(FEATURES, weights, bias, threshold, mean, scale, Path(embedder.model_id).name)
+    report: dict[str, object] = {
+        "calibrated": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "train": rates(ConfidenceGate(model), train_samples),
+    }
+    if test:
+        test_samples = [
+            (features_for(retriever, embedder, q.question, q.channel), q.answerable) for q in test
+        ]
+        report["test"] = rates(ConfidenceGate(model), test_samples)
+    return GateModel(
+        FEATURES, weights, bias, threshold, mean, scale, Path(embedder.model_id).name, report
+    )
+
+
+def read_questions(path: Path, answerable: bool) -> list[Labelled]:
+    """Labelled questions from a JSONL file with `question` (and optional `channel`)."""
+    from eval.datasets import read_jsonl
+
+    if not path.is_file():
+        raise ConfigurationError(f"question file not found: {path}")
+    try:
+        rows = list(read_jsonl(path))
+    except ValueError as exc:
+        raise ConfigurationError(f"{path} is not valid JSONL: {exc}") from None
+    questions = []
+    for number, row in enumerate(rows, start=1):
+        text = row.get("question") if isinstance(row, dict) else None
+        channel = row.get("channel", "customer") if isinstance(row, dict) else None
+        if not isinstance(text, str) or not text.strip() or channel not in ("customer", "agent"):
+            raise ConfigurationError(
+                f"{path}:{number}: needs a non-empty `question` and a `channel` of customer|agent"
+            )
+        questions.append(Labelled(text, channel, answerable))
+    return questions
+
+
+def calibrate_files(settings: Settings, answerable: Path, unanswerable: Path) -> GateModel:
+    """Fit the gate for the index in `settings.data_dir` and save it there."""
+    from kb_assistant.composition import build_embedder, build_retriever
+
+    questions = read_questions(answerable, True) + read_questions(unanswerable, False)
+    if sum(q.answerable for q in questions) < 4 or sum(not q.answerable for q in questions) < 4:
+        raise ConfigurationError("need at least 4 answerable and 4 unanswerable questions")
+    embedder = build_embedder(settings)
+    retriever = build_retriever(settings, embedder=embedder)
+    model = calibrate(retriever, embedder, questions[0::2], questions[1::2])
+    model.save(settings.data_dir / CALIBRATION_FILE)
+    return model
+
+
+def index_demo(settings: Settings, embedder: Embedder) -> None:
+    """Ingest the bundled demo knowledge base into `settings.data_dir`."""
+    from kb_assistant.composition import build_ingest_pipeline
+
+    pipeline = build_ingest_pipeline(settings, embedder=embedder)
+    for folder, visibility in DEMO_SOURCES:
+        pipeline.run([PROJECT_ROOT / "demo" / "kb" / folder], visibility=visibility)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.calibrate_gate", description=__doc__)
+    parser.add_argument("--out", type=Path, default=SHIPPED_CALIBRATION)
+    args = parser.parse_args(argv)
+    from kb_assistant.composition import build_embedder, build_retriever, configure_process
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        configure_process(settings)
+        embedder = build_embedder(settings)
+        index_demo(settings, embedder)
+        retriever = build_retriever(settings, embedder=embedder)
+        model = calibrate(retriever, embedder, demo_questions("calibrate"), demo_questions("test"))
+    model.save(args.out)
+    print(f"threshold {model.threshold:.3f}; {model.report}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""Evidence for a question: the candidate sentences of the top passages, scored.
+
+Both the confidence gate (is the question answered at all?) and the extractive composer
+(which sentences answer it?) read the same scores, so the sentences are embedded once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb_assistant.answering.text import content_tokens, is_heading, split_sentences
+from kb_assistant.domain import Passage
+from kb_assistant.ports import Embedder
+from kb_assistant.retrieval import RetrievalResult
+
+EVIDENCE_PASSAGES = 3
+MAX_SENTENCES_PER_PASSAGE = 14
+_FAQ_QUESTION = re.compile(r"^\s*Q:\s*(?P<q>.*?)\s*\n\s*A:\s*", re.DOTALL)
+_STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step\s+\d+[:.]?)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a passage, and how well it matches the question."""
+
+    passage: int  # 1-based passage number
+    position: int  # order inside the passage
+    text: str
+    similarity: float  # cosine to the question
+    overlap: float  # share of the question's content words it contains
+    step: bool  # a numbered or bulleted list item in the source
+    relevance: float = 0.0  # the passage's retrieval score relative to the best passage
+
+
+@dataclass
+class Evidence:
+    """Scored candidate sentences and the features the confidence gate reads."""
+
+    question: str
+    candidates: list[Candidate] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def answer_text(passage: Passage) -> str:
+    """The passage text without an FAQ's "Q: …" line (the question is not an answer)."""
+    return _FAQ_QUESTION.sub("", passage.text, count=1)
+
+
+def is_step(sentence: str) -> bool:
+    return bool(_STEP.match(sentence))
+
+
+def strip_step_marker(sentence: str) -> str:
+    return _STEP.sub("", sentence, count=1).strip()
+
+
+def gather(
+    question: str, retrieval: RetrievalResult, embedder: Embedder, query: np.ndarray | None = None
+) -> Evidence:
+    """Score the sentences of the top passages against the question."""
+    evidence = Evidence(question=question)
+    passages = retrieval.passages[:EVIDENCE_PASSAGES]
+    raw = [
+        (number, position, sentence)
+        for number, passage in enumerate(passages, start=1)
+        for position, sentence in enumerate(
+            [s for s in split_sentences(answer_text(passage)) if not is_heading(s)][
+                :MAX_SENTENCES_PER_PASSAGE
+            ]
+        )
+    ]
+    wanted = set(content_tokens(question))
+    if query is None:
+        query = retrieval.query_vector
+    if query is None:
+        query = embedder.embed_query(question)
+    query = np.asarray(query, dtype=np.float32)
+    titles = [p.title for p in passages if p.title]
+    title_similarity = float((embedder.embed_documents(titles) @ query).max()) if titles else 0.0
+    if raw:
+        vectors = embedder.embed_documents([strip_step_marker(text) for _, _, text in raw])
+        similarities = vectors @ query
+        steps = _list_items(raw)
+        top = max((p.score for p in passages), default=0.0) or 1.0
+        for (number, position, text), similarity in zip(raw, similarities, strict=True):
+            evidence.candidates.append(
+                Candidate(
+                    passage=number,
+                    position=position,
+                    text=text,
+                    similarity=float(similarity),
+                    overlap=_overlap(wanted, text),
+                    step=(number, position) in steps,
+                    relevance=passages[number - 1].score / top,
+                )
+            )
+    evidence.features = _features(evidence, retrieval, passages, wanted)
+    evidence.features["title_cosine"] = title_similarity
+    return evidence
+
+
+def _list_items(raw: Sequence[tuple[int, int, str]]) -> set[tuple[int, int]]:
+    """Positions of list items that belong to a list of two or more; a lone numbered line
+    is a section heading ("2. Condition of returned items"), not a step."""
+    found: set[tuple[int, int]] = set()
+    for i, (number, position, text) in enumerate(raw):
+        if not is_step(text):
+            continue
+        neighbours = [raw[j] for j in (i - 1, i + 1) if 0 <= j < len(raw)]
+        if any(n == number and is_step(t) for n, _, t in neighbours):
+            found.add((number, position))
+    return found
+
+
+def _overlap(wanted: set[str], text: str) -> float:
+    if not wanted:
+        return 0.0
+    return len(wanted & set(content_tokens(text))) / len(wanted)
+
+
+def _features(
+    evidence: Evidence, retrieval: RetrievalResult, passages: Sequence[Passage], wanted: set[str]
+) -> dict[str, float]:
+    top_passage_words = (
+        set(content_tokens(f"{passages[0].title} {passages[0].text}")) if passages else set()
+    )
+    sims = sorted((c.similarity for c in evidence.candidates), reverse=True)
+    return {
+        "top_dense": retrieval.top_dense,
+        "best_sentence": sims[0] if sims else 0.0,
+        "second_sentence": sims[1] if len(sims) > 1 else 0.0,
+        "coverage": (len(wanted & top_passage_words) / len(wanted)) if wanted else 0.0,
+        "title_similarity": _title_overlap(wanted, passages),
+        "unknown_terms": float(min(len(retrieval.unknown_terms), 3)),
+    }
+
+
+def _title_overlap(wanted: set[str], passages: Sequence[Passage]) -> float:
+    if not wanted or not passages:
+        return 0.0
+    return len(wanted & set(content_tokens(passages[0].title))) / len(wanted)

@@ -1,0 +1,170 @@
+"""The confidence gate: answer only when the knowledge base clearly covers the question.
+
+A logistic model over a few evidence features (how close the best passage and the best
+sentence are to the question, how many of its words the top passage contains) gives the
+probability that the question is answerable. The weights and the threshold are fitted on
+labelled answerable / unanswerable questions (`kb-assistant eval calibrate`), never guessed,
+and shipped as JSON beside this module; a calibration in the data directory takes precedence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SHIPPED_CALIBRATION = Path(__file__).with_name("gate_calibration.json")
+CALIBRATION_FILE = "gate_calibration.json"
+FEATURES = (
+    "top_dense",
+    "best_sentence",
+    "second_sentence",
+    "coverage",
+    "title_similarity",
+    "title_cosine",
+    "unknown_terms",
+)
+
+
+class GateCalibrationError(RuntimeError):
+    """The gate's calibration file is missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    answer: bool
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class GateModel:
+    """Logistic weights over `features`, and the probability threshold to answer."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    model_id: str = ""
+    report: dict[str, object] = field(default_factory=dict)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias
+        for name, weight, mean, scale in zip(
+            self.features, self.weights, self.mean, self.scale, strict=True
+        ):
+            z += weight * (features.get(name, 0.0) - mean) / scale
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> GateModel:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            model = cls(
+                features=tuple(raw["features"]),
+                weights=tuple(float(w) for w in raw["weights"]),
+                bias=float(raw["bias"]),
+                threshold=float(raw["threshold"]),
+                mean=tuple(float(m) for m in raw["mean"]),
+                scale=tuple(float(s) for s in raw["scale"]),
+                model_id=str(raw.get("model_id", "")),
+                report=dict(raw.get("report", {})),
+            )
+            sizes = {len(model.features), len(model.weights), len(model.mean), len(model.scale)}
+            if len(sizes) != 1:
+                raise ValueError("features, weights, mean and scale differ in length")
+            return model
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise GateCalibrationError(f"cannot read gate calibration {path}: {exc}") from exc
+
+
+class ConfidenceGate:
+    """Decides whether the evidence is strong enough to answer."""
+
+    def __init__(self, model: GateModel, threshold: float | None = None) -> None:
+        self.model = model
+        self.threshold = model.threshold if threshold is None else threshold
+
+    def decide(self, features: Mapping[str, float]) -> GateDecision:
+        confidence = self.model.probability(features)
+        if confidence >= self.threshold:
+            return GateDecision(True, confidence, "the knowledge base covers this question")
+        return GateDecision(False, confidence, "the knowledge base does not cover this question")
+
+    @classmethod
+    def for_data_dir(
+        cls, data_dir: Path, model_id: str, threshold: float | None = None
+    ) -> ConfidenceGate:
+        """The data directory's own calibration if there is one, else the shipped one."""
+        local = data_dir / CALIBRATION_FILE
+        model = GateModel.load(local if local.exists() else SHIPPED_CALIBRATION)
+        if model.model_id and Path(model.model_id).name != Path(model_id).name:
+            log.warning(
+                "the confidence gate was calibrated with %s but the embedding model is %s; "
+                "run `kb-assistant eval calibrate` for this model",
+                model.model_id,
+                model_id,
+            )
+        return cls(model, threshold)
+
+
+def fit(
+    samples: Sequence[tuple[Mapping[str, float], bool]],
+    features: Sequence[str] = FEATURES,
+    l2: float = 0.1,
+) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
+    """Logistic regression (Newton's method, L2) on standardised features.
+
+    Returns (weights, bias, mean, scale).
+    """
+    x = np.array([[f.get(name, 0.0) for name in features] for f, _ in samples], dtype=np.float64)
+    y = np.array([1.0 if label else 0.0 for _, label in samples])
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([l2] * len(features) + [0.0])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -50, 50)))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(beta))
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return (
+        tuple(float(b) for b in beta[:-1]),
+        float(beta[-1]),
+        tuple(float(m) for m in mean),
+        tuple(float(s) for s in scale),
+    )
+
+
+def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) -> float:
+    """The threshold that maximises correct refusals + correct answers (Youden's J)."""
+    best, best_j = 0.5, -1.0
+    for threshold in sorted(set(probabilities)):
+        answered = [p >= threshold for p in probabilities]
+        tpr = _rate(answered, answerable, True)
+        tnr = _rate([not a for a in answered], answerable, False)
+        if tpr + tnr - 1.0 > best_j:
+            best, best_j = threshold, tpr + tnr - 1.0
+    return best
+
+
+def _rate(hits: Sequence[bool], labels: Sequence[bool], label: bool) -> float:
+    chosen = [h for h, lab in zip(hits, labels, strict=True) if lab == label]
+    return sum(chosen) / len(chosen) if chosen else 0.0

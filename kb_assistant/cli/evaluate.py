@@ -1,0 +1,135 @@
+"""`kb-assistant eval`: measure retrieval and answer quality on evaluation data.
+
+The measuring code lives in the `eval` package and is imported only when a measurement runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kb_assistant.cli.common import add_common_options, load_settings, print_json, translated_errors
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "eval",
+        help="measure quality on evaluation data",
+        description="Measure the assistant on evaluation datasets (KB_EVAL_DATA, default "
+        "../shared/data) and print the figures.",
+    )
+    which = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    retrieval = which.add_parser(
+        "retrieval",
+        help="recall@k, MRR and nDCG of BM25, dense, hybrid and a llama-index baseline",
+        description="Index each dataset in a temporary folder and score every retriever "
+        "on the same queries: recall@1/5/10, MRR@10, nDCG@10.",
+    )
+    retrieval.add_argument(
+        "--dataset",
+        action="append",
+        choices=("stackfaq", "emanual"),
+        help="dataset to run (repeatable; default: all)",
+    )
+    retrieval.add_argument(
+        "--limit", type=int, default=None, help="use at most this many queries per dataset"
+    )
+    retrieval.add_argument("--eval-data", type=Path, help="datasets folder (default: KB_EVAL_DATA)")
+    add_common_options(retrieval)
+    retrieval.set_defaults(handler=run_retrieval)
+
+    answers = which.add_parser(
+        "answers",
+        help="answer quality without an LLM: support, readability, honest refusals, latency",
+        description="Index the demo knowledge base (and the E-Manual when the evaluation data "
+        "is there) in temporary folders and measure the answers: share of sentences "
+        'supported, Flesch-Kincaid grade, correct and false "I don\'t know", expected '
+        "source cited, follow-ups, latency p50/p95.",
+    )
+    answers.add_argument(
+        "--limit", type=int, default=200, help="E-Manual questions to use (default 200)"
+    )
+    answers.add_argument("--eval-data", type=Path, help="datasets folder (default: KB_EVAL_DATA)")
+    add_common_options(answers)
+    answers.set_defaults(handler=run_answers)
+
+    safety = which.add_parser(
+        "safety",
+        help="prompt-injection attacks through the whole pipeline with a misbehaving LLM",
+        description="Run the prompt-injection dataset (as customer messages and planted "
+        "inside ingested documents) through retrieval, composing with a test LLM that "
+        "misbehaves on purpose (obeys injections, promises refunds, copies internal text, "
+        "adds links and personal data) and the verifier; count final answers with a money "
+        "commitment, internal text, seeded personal data or an outside link. Exit status 1 "
+        "when any answer broke a check. Needs the project's test fakes (run from a checkout).",
+    )
+    safety.add_argument("--limit", type=int, help="stratified sample size (default: all)")
+    safety.add_argument("--json", action="store_true", help="print the full report as JSON")
+    safety.set_defaults(handler=run_safety)
+
+    calibrate = which.add_parser(
+        "calibrate",
+        help="fit the confidence gate on answerable and unanswerable questions",
+        description="Fit the confidence gate on labelled questions against the index in the "
+        "data directory and write <data dir>/gate_calibration.json, which then takes "
+        "precedence over the shipped calibration. Question files are JSONL with a "
+        "`question` field (and optionally `channel`: customer|agent). Half of each file "
+        "fits the gate, the other half measures it.",
+    )
+    calibrate.add_argument("--answerable", type=Path, required=True, help="JSONL questions")
+    calibrate.add_argument("--unanswerable", type=Path, required=True, help="JSONL questions")
+    add_common_options(calibrate)
+    calibrate.set_defaults(handler=run_calibrate)
+
+
+def run_retrieval(args: argparse.Namespace) -> int:
+    from eval import retrieval_eval
+
+    settings = load_settings(args)
+    with translated_errors():
+        return retrieval_eval.run_cli(args, settings)
+
+
+def run_answers(args: argparse.Namespace) -> int:
+    from eval import answers_eval
+    from eval.datasets import DatasetMissingError, eval_data_root
+
+    settings = load_settings(args)
+    try:
+        root: Path | None = args.eval_data or eval_data_root()
+    except DatasetMissingError as exc:
+        print(f"E-Manual skipped: {exc}")
+        root = None
+    with translated_errors():
+        report = answers_eval.run(settings, root, args.limit)
+    if args.json:
+        print_json(report)
+    else:
+        print(answers_eval.render(report))
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from eval import calibrate_gate
+
+    settings = load_settings(args)
+    with translated_errors():
+        model = calibrate_gate.calibrate_files(settings, args.answerable, args.unanswerable)
+    if args.json:
+        print_json({"threshold": model.threshold, "report": model.report})
+    else:
+        print(f"threshold {model.threshold:.3f}")
+        for split, figures in model.report.items():
+            print(f"{split}: {figures}")
+        print(f"wrote {settings.data_dir / 'gate_calibration.json'}")
+    return 0
+
+
+def run_safety(args: argparse.Namespace) -> int:
+    from eval import safety_eval
+
+    argv = ["--json"] if args.json else []
+    if args.limit is not None:
+        argv += ["--limit", str(args.limit)]
+    return safety_eval.main(argv)

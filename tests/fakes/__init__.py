@@ -1,0 +1,1 @@
+"""Test fakes that sit exactly at a port's boundary (real interfaces, scripted behaviour)."""
