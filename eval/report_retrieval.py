@@ -50,10 +50,11 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append(f"  {entry['label']:<36}" + "".join(f"{c:>9}" for c in cells))
         check = result["target"]
         lines.append(f"  target: hybrid nDCG@10 ≥ {check['ratio_required']:.2f}× the better single")
-        for which in ("default", "best", "best_without_collapse")[: 3 if check[_U] else 2]:
-            lines.append(
-                f"    {which:<22}{_verdict(check, which)}".replace("**", "").replace("`", "")
-            )
+        shown = {"default": "default", "best": "best", _U: "no collapse"}
+        for which, name in shown.items():
+            if check[which]:
+                text = f"    {name:<12}{_verdict(check, which)}"
+                lines.append(text.replace("**", "").replace("`", ""))
         lines += [f"    best dense weight: {check['best_weight']:g}", ""]
     lines.append(f"{report['seconds']:.0f} s in all")
     return "\n".join(lines)

@@ -53,7 +53,7 @@ def fuse(
     dense: Sequence[Hit],
     keyword: Sequence[Hit],
     method: FusionMethod = "weighted",
-    weight: float = 0.7,
+    weight: float = 0.5,
 ) -> list[Fused]:
     """Candidates from both rankings, best first, each with its fused and raw scores."""
     if method == "rrf":

@@ -49,7 +49,7 @@ class HybridRetriever:
         keywords: KeywordIndex,
         *,
         fusion: FusionMethod = "weighted",
-        dense_weight: float = 0.7,
+        dense_weight: float = 0.5,
         candidates: int = 30,
     ) -> None:
         self.embedder = embedder

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         "scores, or reciprocal-rank fusion.",
     )
     retrieval_dense_weight: float = Field(
-        0.7, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion."
+        0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion."
     )
     retrieval_candidates: int = Field(
         30, ge=1, le=500, description="Candidates taken from each ranking before fusion."

@@ -153,16 +153,24 @@ def fit(
     )
 
 
-def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool]) -> float:
-    """The threshold that maximises correct refusals + correct answers (Youden's J)."""
-    best, best_j = 0.5, -1.0
-    for threshold in sorted(set(probabilities)):
+def choose_threshold(
+    probabilities: Sequence[float], answerable: Sequence[bool], min_refusal: float = 0.9
+) -> float:
+    """The threshold that answers the most answerable questions while still refusing at least
+    `min_refusal` of the unanswerable ones (a confident wrong answer costs more than an
+    honest "I don't know" that offers a person). Without such a threshold: the one that
+    maximises correct refusals + correct answers (Youden's J)."""
+    candidates = sorted(set(probabilities))
+    best, best_tpr, best_j, youden = None, -1.0, -1.0, 0.5
+    for threshold in candidates:
         answered = [p >= threshold for p in probabilities]
         tpr = _rate(answered, answerable, True)
         tnr = _rate([not a for a in answered], answerable, False)
+        if tnr >= min_refusal and tpr > best_tpr:
+            best, best_tpr = threshold, tpr
         if tpr + tnr - 1.0 > best_j:
-            best, best_j = threshold, tpr + tnr - 1.0
-    return best
+            youden, best_j = threshold, tpr + tnr - 1.0
+    return youden if best is None else best
 
 
 def _rate(hits: Sequence[bool], labels: Sequence[bool], label: bool) -> float:

@@ -141,9 +141,8 @@ def test_attacks_that_pass_the_sanitiser_and_the_gate_are_stopped_by_the_verifie
 ) -> None:
     outcomes = [verifier_only.ask(attack) for attack in unguarded_sample]
 
-    assert all(o.llm_called for o in outcomes)
-    obeyed = [o for o in outcomes if "access granted" in o.draft_hallmarks]
-    assert len(obeyed) >= 0.7 * len(outcomes)
+    assert all(o.llm_called and o.draft_violations for o in outcomes)
+    assert sum(o.injection_in_prompt for o in outcomes) >= 0.7 * len(outcomes)
     assert broken(outcomes) == []
     assert [(o.attack.id, o.hallmarks) for o in outcomes if o.hallmarks] == []
 
