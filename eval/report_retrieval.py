@@ -85,7 +85,8 @@ def _dataset_section(name: str, result: dict[str, Any], config: dict[str, Any]) 
         f"{result['queries']} queries. Corpus: {result['documents']} documents → "
         f"{result['chunks']} chunks over {result['units']} {UNIT_NAMES.get(name, 'units')}",
         f"(llama-index's default parser: {result['baseline_chunks']} nodes); indexed in "
-        f"{result['index_seconds']:.0f} s.",
+        f"{result['index_seconds']:.0f} s; load average after the timed searches: "
+        f"{result['load_average']:.1f}.",
         "",
         *_table(rows, "retriever"),
         "",
@@ -147,7 +148,8 @@ ingestion (clean, redact, chunk, embed, Chroma + BM25) in a temporary folder.
 - Latency: per query, end to end (query embedding included where the retriever embeds),
   on real searches; untimed rows reuse those searches' rankings. Load average when the
   run started: {config["load_average"]:.1f} on {config["cpus"]} cores (a load above the
-  core count inflates every latency, the model's most).
+  core count, from other processes, inflates every latency, the model's most; each
+  dataset gives the load after its timed searches).
 - E-Manual repeats some sections (quick guide and full manual, same title and near-same
   text); a question's gold then lists every copy. The hybrid retriever keeps one of a group
   of near-identical chunks, which recall and nDCG here count as a missed unit: the "no

@@ -209,6 +209,7 @@ def run_dataset(
         )
         embedded = embedder.prime(query.text for query in dataset.queries)
         rows, memo = product_rows(dataset, live, stats.unit_of, embedded)
+        load = os.getloadavg()[0]  # what the timed searches ran beside
         default = "hybrid-rrf" if live.fusion == "rrf" else f"hybrid-weighted-{live.dense_weight:g}"
         best_weight = best_dense_weight(rows)
         alternatives = alternative_rows(dataset, live, memo, stats.unit_of, best_weight)
@@ -223,6 +224,7 @@ def run_dataset(
         "queries": len(dataset.queries),
         "baseline_chunks": baseline_chunks,
         "index_seconds": stats.seconds,
+        "load_average": load,
         "retrievers": rows,
         "alternatives": alternatives,
         "target": target_check(rows, alternatives, default),
