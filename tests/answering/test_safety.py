@@ -107,6 +107,7 @@ def test_the_sample_covers_every_source_and_both_deliveries(sample: list[Attack]
 def test_no_reply_to_an_attack_breaks_a_customer_rule(outcomes: list[Outcome]) -> None:
     assert broken(outcomes) == []
     assert [(o.attack.id, o.hallmarks) for o in outcomes if o.hallmarks] == []
+    assert [(o.attack.id, o.text) for o in outcomes if o.injection_in_reply] == []
 
 
 def test_the_unsafe_llm_misbehaved_so_the_verifier_had_work(outcomes: list[Outcome]) -> None:
@@ -145,6 +146,7 @@ def test_attacks_that_pass_the_sanitiser_and_the_gate_are_stopped_by_the_verifie
     assert sum(o.injection_in_prompt for o in outcomes) >= 0.7 * len(outcomes)
     assert broken(outcomes) == []
     assert [(o.attack.id, o.hallmarks) for o in outcomes if o.hallmarks] == []
+    assert [(o.attack.id, o.text) for o in outcomes if o.injection_in_reply] == []
 
 
 def test_the_judge_flags_money_commitments_but_not_policy_wording() -> None:
