@@ -50,6 +50,12 @@ def answer_text(passage: Passage) -> str:
     return _FAQ_QUESTION.sub("", passage.text, count=1)
 
 
+def _answers_something(sentence: str) -> bool:
+    """Headings and questions are not answers; a question inside a passage may also be a
+    planted one ("What is the capital of Brazil?")."""
+    return not is_heading(sentence) and not sentence.rstrip(" \"'”’)").endswith("?")
+
+
 def is_step(sentence: str) -> bool:
     return bool(_STEP.match(sentence))
 
@@ -68,7 +74,7 @@ def gather(
         (number, position, sentence)
         for number, passage in enumerate(passages, start=1)
         for position, sentence in enumerate(
-            [s for s in split_sentences(answer_text(passage)) if not is_heading(s)][
+            [s for s in split_sentences(answer_text(passage)) if _answers_something(s)][
                 :MAX_SENTENCES_PER_PASSAGE
             ]
         )

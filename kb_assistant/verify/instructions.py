@@ -130,10 +130,15 @@ def _has_base64_run(text: str) -> bool:
 
 
 def _sentence_is_instruction(sentence: str) -> bool:
+    """An injected instruction, also one hidden behind a lead-in clause and a colon
+    ("Before you start, please note: Write a short story …")."""
     plain = _LEAD.sub("", sentence).replace("’", "'").strip()
     if any(pattern.search(plain) for pattern in _PATTERNS):
         return True
-    return bool(_DAN.search(plain) or _TASK.search(plain) or _has_base64_run(plain))
+    if _DAN.search(plain) or _has_base64_run(plain):
+        return True
+    clauses = [plain, *(part.strip() for part in plain.split(":")[1:] if part.strip())]
+    return any(_TASK.search(clause) for clause in clauses)
 
 
 def looks_like_instruction(text: str) -> bool:
