@@ -17,8 +17,6 @@ from pathlib import Path
 
 from eval.datasets import PROJECT_ROOT
 from eval.questions import Split, load_answerable, load_unanswerable
-from kb_assistant.answering.evidence import gather
-from kb_assistant.answering.followup import contextualize
 from kb_assistant.answering.gate import (
     CALIBRATION_FILE,
     FEATURES,
@@ -28,9 +26,10 @@ from kb_assistant.answering.gate import (
     choose_threshold,
     fit,
 )
-from kb_assistant.answering.service import sanitize_passage
+from kb_assistant.answering.service import AnswerService
+from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.ports import Embedder
-from kb_assistant.retrieval import Channel, HybridRetriever
+from kb_assistant.retrieval import Channel
 from kb_assistant.settings import ConfigurationError, Settings
 
 DEMO_SOURCES = (("faq", "public"), ("manuals", "public"), ("tickets", "internal"))
@@ -49,14 +48,9 @@ def demo_questions(split: Split | None) -> list[Labelled]:
     return answerable + unanswerable
 
 
-def features_for(
-    retriever: HybridRetriever, embedder: Embedder, question: str, channel: Channel, k: int = 5
-) -> dict[str, float]:
-    """The gate's features for one question, computed exactly as the service does."""
-    query = contextualize(question, ())
-    retrieval = retriever.search(query, channel, k)
-    retrieval.passages = [sanitize_passage(p) for p in retrieval.passages]
-    return gather(query, retrieval, embedder).features
+def features_for(service: AnswerService, question: str, channel: Channel) -> dict[str, float]:
+    """The gate's features for one question, from the service's own preparation step."""
+    return service.prepare(AnswerRequest(question, channel)).evidence.features
 
 
 def rates(
@@ -74,32 +68,24 @@ def rates(
 
 
 def calibrate(
-    retriever: HybridRetriever,
-    embedder: Embedder,
-    train: Sequence[Labelled],
-    test: Sequence[Labelled],
+    service: AnswerService, train: Sequence[Labelled], test: Sequence[Labelled]
 ) -> GateModel:
     """Fit the gate on `train`, choose its threshold there, and measure it on `test`."""
-    train_samples = [
-        (features_for(retriever, embedder, q.question, q.channel), q.answerable) for q in train
-    ]
+    model_name = Path(service.embedder.model_id).name
+    train_samples = [(features_for(service, q.question, q.channel), q.answerable) for q in train]
     weights, bias, mean, scale = fit(train_samples)
-    draft = GateModel(FEATURES, weights, bias, 0.5, mean, scale, Path(embedder.model_id).name)
+    draft = GateModel(FEATURES, weights, bias, 0.5, mean, scale, model_name)
     probabilities = [draft.probability(f) for f, _ in train_samples]
     threshold = choose_threshold(probabilities, [ok for _, ok in train_samples])
-    model = GateModel(FEATURES, weights, bias, threshold, mean, scale, Path(embedder.model_id).name)
+    model = GateModel(FEATURES, weights, bias, threshold, mean, scale, model_name)
     report: dict[str, object] = {
         "calibrated": datetime.now(UTC).strftime("%Y-%m-%d"),
         "train": rates(ConfidenceGate(model), train_samples),
     }
     if test:
-        test_samples = [
-            (features_for(retriever, embedder, q.question, q.channel), q.answerable) for q in test
-        ]
+        test_samples = [(features_for(service, q.question, q.channel), q.answerable) for q in test]
         report["test"] = rates(ConfidenceGate(model), test_samples)
-    return GateModel(
-        FEATURES, weights, bias, threshold, mean, scale, Path(embedder.model_id).name, report
-    )
+    return GateModel(FEATURES, weights, bias, threshold, mean, scale, model_name, report)
 
 
 def read_questions(path: Path, answerable: bool) -> list[Labelled]:
@@ -126,14 +112,12 @@ def read_questions(path: Path, answerable: bool) -> list[Labelled]:
 
 def calibrate_files(settings: Settings, answerable: Path, unanswerable: Path) -> GateModel:
     """Fit the gate for the index in `settings.data_dir` and save it there."""
-    from kb_assistant.composition import build_embedder, build_retriever
+    from kb_assistant.composition import build_answer_service
 
     questions = read_questions(answerable, True) + read_questions(unanswerable, False)
     if sum(q.answerable for q in questions) < 4 or sum(not q.answerable for q in questions) < 4:
         raise ConfigurationError("need at least 4 answerable and 4 unanswerable questions")
-    embedder = build_embedder(settings)
-    retriever = build_retriever(settings, embedder=embedder)
-    model = calibrate(retriever, embedder, questions[0::2], questions[1::2])
+    model = calibrate(build_answer_service(settings), questions[0::2], questions[1::2])
     model.save(settings.data_dir / CALIBRATION_FILE)
     return model
 
@@ -151,15 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate_gate", description=__doc__)
     parser.add_argument("--out", type=Path, default=SHIPPED_CALIBRATION)
     args = parser.parse_args(argv)
-    from kb_assistant.composition import build_embedder, build_retriever, configure_process
+    from kb_assistant.composition import build_answer_service, build_embedder, configure_process
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         configure_process(settings)
         embedder = build_embedder(settings)
         index_demo(settings, embedder)
-        retriever = build_retriever(settings, embedder=embedder)
-        model = calibrate(retriever, embedder, demo_questions("calibrate"), demo_questions("test"))
+        service = build_answer_service(settings, embedder=embedder)
+        model = calibrate(service, demo_questions("calibrate"), demo_questions("test"))
     model.save(args.out)
     print(f"threshold {model.threshold:.3f}; {model.report}")
     print(f"wrote {args.out}")

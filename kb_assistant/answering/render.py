@@ -48,8 +48,7 @@ def _customer_text(statements: Sequence[Statement], citations: Sequence[Citation
             step_blocks.add(len(blocks))
             blocks.append(f"{step}. {statement.text}")
             continue
-        if step and statement.kind != "step":
-            step = 0
+        step = 0  # a list ends at the first statement that is not a step
         if statement.kind == "framing" and not blocks and not paragraph:
             blocks.append(statement.text)
             continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from kb_assistant.answering.text import content_tokens, numbers, split_sentences, stem, words
+from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.ports import Embedder, Vector
 
 CALIBRATION_FILE = Path(__file__).with_name("support_calibration.json")
@@ -129,31 +129,19 @@ def passage_sentences(text: str) -> list[str]:
 
 
 class SentenceVectors:
-    """Embeds texts in one batch per call, remembering recent vectors (LRU)."""
+    """Vectors by text, embedded in one batch per call; `CachedEmbedder` remembers them."""
 
     def __init__(self, embedder: Embedder, capacity: int = 4096) -> None:
-        self.embedder = embedder
-        self.capacity = capacity
-        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self.embedder = (
+            embedder if isinstance(embedder, CachedEmbedder) else CachedEmbedder(embedder, capacity)
+        )
 
     def vectors(self, texts: Sequence[str]) -> dict[str, Vector]:
         """A vector for each distinct text; the ones not cached are embedded together."""
         wanted = list(dict.fromkeys(texts))
-        found = {text: self._cache[text] for text in wanted if text in self._cache}
-        missing = [text for text in wanted if text not in found]
-        if missing:
-            embedded = self.embedder.embed_documents(missing)
-            for text, vector in zip(missing, embedded, strict=True):
-                found[text] = np.asarray(vector, dtype=np.float32)
-        for text in wanted:
-            self._remember(text, found[text])
-        return found
-
-    def _remember(self, text: str, vector: Vector) -> None:
-        self._cache[text] = vector
-        self._cache.move_to_end(text)
-        while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+        if not wanted:
+            return {}
+        return dict(zip(wanted, self.embedder.embed_documents(wanted), strict=True))
 
 
 def max_cosine(statement: Vector, sentences: Sequence[Vector]) -> float:
