@@ -27,10 +27,12 @@ from ingest.reader import Pending
 from ingest.report import IngestReport
 from kb_assistant.composition import build_ingest_pipeline
 from kb_assistant.domain import Document, Section
+from kb_assistant.fusion import text_overlap
 from kb_assistant.ports import Embedder, Vector
 from kb_assistant.settings import Settings
 
 DATASETS = ("stackfaq", "emanual")
+NEAR_DUPLICATE = 0.8  # the threshold of `kb_assistant.fusion.collapse_near_duplicates`
 
 
 class CachedQueryEmbedder:
@@ -123,11 +125,39 @@ def load_emanual(root: Path) -> Dataset:
         )
         for s in read_jsonl(path)
     ]
+    unit_of = copy_groups(documents)
+    for document in documents:
+        document.metadata["unit"] = unit_of[document.id]
     queries = [
-        Query(q["question"], frozenset(q["gold_section_ids"]))
+        Query(
+            q["question"],
+            frozenset(unit_of[f"manual:{path.name}#{g}"] for g in q["gold_section_ids"]),
+        )
         for q in read_jsonl(folder / "smart_tv_qa.jsonl")
     ]
-    return Dataset("emanual", "E-Manual (Samsung Smart TV)", documents, queries, "section_id")
+    return Dataset("emanual", "E-Manual (Samsung Smart TV)", documents, queries, "unit")
+
+
+def copy_groups(documents: Sequence[Document]) -> dict[str, str]:
+    """Document id → the id of its unit: copies of one section (same title, near-identical
+    text by the retriever's own near-duplicate measure) are one unit, so finding either copy
+    finds the section and a second copy adds nothing."""
+    unit_of: dict[str, str] = {}
+    by_title: dict[str, list[Document]] = {}
+    for document in documents:
+        by_title.setdefault(document.title, []).append(document)
+    for group in by_title.values():
+        for i, document in enumerate(group):
+            original = next(
+                (
+                    unit_of[earlier.id]
+                    for earlier in group[:i]
+                    if text_overlap(earlier.text, document.text) >= NEAR_DUPLICATE
+                ),
+                str(document.metadata["section_id"]),
+            )
+            unit_of[document.id] = original
+    return unit_of
 
 
 def load_dataset(name: str, root: Path, options: ConnectorOptions) -> Dataset:

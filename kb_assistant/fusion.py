@@ -102,6 +102,11 @@ def collapse_near_duplicates(candidates: Sequence[Fused], threshold: float = 0.8
     return kept
 
 
+def text_overlap(a: str, b: str) -> float:
+    """Word-shingle Jaccard similarity of two texts, the measure the collapse uses."""
+    return _jaccard(_shingles(a), _shingles(b))
+
+
 def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     tokens = words(text)
     if len(tokens) < SHINGLE:

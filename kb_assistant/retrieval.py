@@ -30,6 +30,9 @@ class RetrievalResult:
     dense_scores: list[float] = field(default_factory=list)
     keyword_scores: list[float] = field(default_factory=list)
     top_dense: float = 0.0
+    # How far the best chunk stands out: top dense score minus the fifth (a question the
+    # knowledge base answers usually has one clear best match).
+    dense_gap: float = 0.0
     top_keyword: float = 0.0
     query_vector: Vector | None = None
     unknown_terms: set[str] = field(default_factory=set)
@@ -77,6 +80,7 @@ class HybridRetriever:
             dense_scores=[c.dense for c in best],
             keyword_scores=[c.keyword for c in best],
             top_dense=dense[0].score if dense else 0.0,
+            dense_gap=dense[0].score - dense[min(4, len(dense) - 1)].score if dense else 0.0,
             top_keyword=keyword[0].score if keyword else 0.0,
             query_vector=query,
             unknown_terms=self.unknown_terms(question, channel),

@@ -90,3 +90,24 @@ def real_embedder() -> SentenceTransformerEmbedder:
     embedder = SentenceTransformerEmbedder(bundled_model_path())
     embedder.warm_up()
     return embedder
+
+
+@pytest.fixture(scope="session")
+def demo_settings(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Settings:
+    """Settings over a private data directory holding the demo knowledge base (indexed once
+    per test session; tests must not change the index)."""
+    from kb_assistant.composition import build_ingest_pipeline
+
+    root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("KB_") and name != "KB_EVAL_DATA":
+                patch.delenv(name)
+        patch.chdir(root)
+        settings = Settings(data_dir=root / "data")
+    pipeline = build_ingest_pipeline(settings, embedder=real_embedder)
+    pipeline.run([DEMO_KB / "faq", DEMO_KB / "manuals"], visibility="public")
+    pipeline.run([DEMO_KB / "tickets"], visibility="internal")
+    return settings

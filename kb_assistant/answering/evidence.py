@@ -18,7 +18,11 @@ from kb_assistant.ports import Embedder
 from kb_assistant.retrieval import RetrievalResult
 
 EVIDENCE_PASSAGES = 3
-MAX_SENTENCES_PER_PASSAGE = 14
+# Sentences scored per passage, best passage first: embedding them is most of the gate's
+# time, so the passages behind the first contribute fewer.
+MAX_SENTENCES = (14, 8, 8)
+# A "sentence" longer than this (a list run together, a table row) is scored on its start.
+MAX_SCORED_CHARS = 300
 _FAQ_QUESTION = re.compile(r"^\s*Q:\s*(?P<q>.*?)\s*\n\s*A:\s*", re.DOTALL)
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step\s+\d+[:.]?)\s+", re.IGNORECASE)
 
@@ -75,7 +79,7 @@ def gather(
         for number, passage in enumerate(passages, start=1)
         for position, sentence in enumerate(
             [s for s in split_sentences(answer_text(passage)) if _answers_something(s)][
-                :MAX_SENTENCES_PER_PASSAGE
+                : MAX_SENTENCES[number - 1]
             ]
         )
     ]
@@ -88,7 +92,9 @@ def gather(
     titles = [p.title for p in passages if p.title]
     title_similarity = float((embedder.embed_documents(titles) @ query).max()) if titles else 0.0
     if raw:
-        vectors = embedder.embed_documents([strip_step_marker(text) for _, _, text in raw])
+        vectors = embedder.embed_documents(
+            [strip_step_marker(text)[:MAX_SCORED_CHARS] for _, _, text in raw]
+        )
         similarities = vectors @ query
         steps = _list_items(raw)
         top = max((p.score for p in passages), default=0.0) or 1.0
@@ -137,6 +143,7 @@ def _features(
     sims = sorted((c.similarity for c in evidence.candidates), reverse=True)
     return {
         "top_dense": retrieval.top_dense,
+        "dense_gap": retrieval.dense_gap,
         "best_sentence": sims[0] if sims else 0.0,
         "second_sentence": sims[1] if len(sims) > 1 else 0.0,
         "coverage": (len(wanted & top_passage_words) / len(wanted)) if wanted else 0.0,

@@ -24,6 +24,7 @@ SHIPPED_CALIBRATION = Path(__file__).with_name("gate_calibration.json")
 CALIBRATION_FILE = "gate_calibration.json"
 FEATURES = (
     "top_dense",
+    "dense_gap",
     "best_sentence",
     "second_sentence",
     "coverage",
@@ -31,6 +32,11 @@ FEATURES = (
     "title_cosine",
     "unknown_terms",
 )
+# Which way each feature may push the answerability: more similarity or coverage never
+# makes a question less answerable, more unknown words never more. A few dozen calibration
+# questions cannot be trusted to learn this (correlated features get opposite signs), so
+# `fit` enforces it.
+DIRECTIONS = {name: 1.0 for name in FEATURES} | {"unknown_terms": -1.0}
 
 
 class GateCalibrationError(RuntimeError):
@@ -126,7 +132,9 @@ def fit(
     features: Sequence[str] = FEATURES,
     l2: float = 0.1,
 ) -> tuple[tuple[float, ...], float, tuple[float, ...], tuple[float, ...]]:
-    """Logistic regression (Newton's method, L2) on standardised features.
+    """Logistic regression (Newton's method, L2) on standardised features, each weight held
+    to its feature's direction (`DIRECTIONS`): a feature whose weight comes out the wrong
+    way is dropped (weight 0) and the rest refitted.
 
     Returns (weights, bias, mean, scale).
     """
@@ -134,9 +142,33 @@ def fit(
     y = np.array([1.0 if label else 0.0 for _, label in samples])
     mean = x.mean(axis=0)
     scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
-    design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    standard = (x - mean) / scale
+    active = list(range(len(features)))
+    while True:
+        beta = _newton(standard[:, active], y, l2)
+        wrong = [
+            i
+            for i, w in zip(active, beta[:-1], strict=True)
+            if w * DIRECTIONS.get(features[i], 0.0) < 0
+        ]
+        if not wrong:
+            break
+        active.remove(min(wrong, key=lambda i: beta[active.index(i)] * DIRECTIONS[features[i]]))
+    weights = np.zeros(len(features))
+    weights[active] = beta[:-1]
+    return (
+        tuple(float(w) for w in weights),
+        float(beta[-1]),
+        tuple(float(m) for m in mean),
+        tuple(float(s) for s in scale),
+    )
+
+
+def _newton(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """Weights (then the bias) of an L2-penalised logistic regression on `x`."""
+    design = np.hstack([x, np.ones((len(x), 1))])
     beta = np.zeros(design.shape[1])
-    penalty = np.diag([l2] * len(features) + [0.0])
+    penalty = np.diag([l2] * x.shape[1] + [0.0])
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -50, 50)))
         gradient = design.T @ (p - y) + penalty @ beta
@@ -145,12 +177,7 @@ def fit(
         beta -= step
         if np.abs(step).max() < 1e-8:
             break
-    return (
-        tuple(float(b) for b in beta[:-1]),
-        float(beta[-1]),
-        tuple(float(m) for m in mean),
-        tuple(float(s) for s in scale),
-    )
+    return beta
 
 
 def choose_threshold(

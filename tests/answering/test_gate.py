@@ -55,6 +55,25 @@ def test_fit_separates_a_separable_dataset() -> None:
         assert (model.probability(features) >= 0.5) == answerable
 
 
+def test_fit_never_lets_more_similarity_lower_the_answerability() -> None:
+    """In this sample `coverage` runs against the label once `top_dense` is known, which an
+    unconstrained fit would learn as a negative weight."""
+    rng = random.Random(3)
+    samples: list[Sample] = []
+    for i in range(60):
+        answerable = i % 2 == 0
+        top = rng.uniform(0.5, 0.9) if answerable else rng.uniform(0.2, 0.6)
+        coverage = top + (-0.3 if answerable else 0.3) + rng.uniform(-0.05, 0.05)
+        unknown = float(rng.randint(0, 1)) if answerable else 0.0
+        samples.append(
+            ({"top_dense": top, "coverage": coverage, "unknown_terms": unknown}, answerable)
+        )
+    weights, _, _, _ = fit(samples, ("top_dense", "coverage", "unknown_terms"))
+    assert weights[0] > 0
+    assert weights[1] == 0.0  # dropped rather than turned against similarity
+    assert weights[2] == 0.0  # unknown words never count in favour of answering
+
+
 def test_fit_standardises_features() -> None:
     samples = [({"top_dense": 0.2}, False), ({"top_dense": 0.4}, True)]
     _, _, mean, scale = fit(samples, ("top_dense", "unknown_terms"))

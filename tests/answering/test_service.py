@@ -6,7 +6,6 @@ The demo index is built once for this module; answers to the same request are co
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 
 import pytest
@@ -14,11 +13,10 @@ import pytest
 from kb_assistant.answering.service import AnswerService, StreamEvent
 from kb_assistant.answering.types import Answer, AnswerRequest, Turn
 from kb_assistant.answering.wording import DONT_KNOW, OFFER_HUMAN, OPENINGS
-from kb_assistant.composition import build_answer_service, build_ingest_pipeline
+from kb_assistant.composition import build_answer_service
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.settings import Settings
-from tests.conftest import DEMO_KB
 from tests.fakes.llm import ScriptedLLM
 
 KETTLE_GUIDE = "Harbor & Pine Stovetop Whistle Kettle Quick-Start Guide"
@@ -45,24 +43,6 @@ class FailingLLM(ScriptedLLM):
 
     def _reply(self, prompt: str) -> str:
         raise ConnectionError("connection refused")
-
-
-@pytest.fixture(scope="module")
-def demo_settings(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Settings:
-    """Settings over a private data directory holding the demo knowledge base."""
-    root = tmp_path_factory.mktemp("answering")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("KB_") and name != "KB_EVAL_DATA":
-                patch.delenv(name)
-        patch.chdir(root)
-        settings = Settings(data_dir=root / "data")
-    pipeline = build_ingest_pipeline(settings, embedder=real_embedder)
-    pipeline.run([DEMO_KB / "faq", DEMO_KB / "manuals"], visibility="public")
-    pipeline.run([DEMO_KB / "tickets"], visibility="internal")
-    return settings
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.report_retrieval import render, render_text
-from eval.retrieval_corpora import CachedQueryEmbedder, Dataset, build_product_index
+from eval.retrieval_corpora import CachedQueryEmbedder, Dataset, build_product_index, copy_groups
 from eval.retrieval_eval import MemoRetriever, configured, ranker
 from eval.retrieval_metrics import (
     Latency,
@@ -143,6 +143,17 @@ def _manual(section_id: str, title: str, text: str) -> Document:
         location=f"manual › {title}",
         metadata={"section_id": section_id},
     )
+
+
+def test_copies_of_a_section_are_one_unit_and_other_sections_stay_apart() -> None:
+    documents = [
+        _manual("s1", "Pairing the remote", SECTION_TEXT),
+        _manual("s2", "Pairing the remote", SECTION_TEXT + " Hold the button."),  # a copy
+        _manual("s3", "Pairing the remote", "Press Home, then Settings, then Remote."),
+        _manual("s4", "Cleaning the screen", SECTION_TEXT),  # same words, another section
+    ]
+    unit_of = copy_groups(documents)
+    assert [unit_of[d.id] for d in documents] == ["s1", "s1", "s3", "s4"]
 
 
 @pytest.fixture
