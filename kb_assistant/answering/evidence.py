@@ -18,9 +18,7 @@ from kb_assistant.ports import Embedder
 from kb_assistant.retrieval import RetrievalResult
 
 EVIDENCE_PASSAGES = 3
-# Sentences scored per passage, best passage first: embedding them is most of the gate's
-# time, so the passages behind the first contribute fewer.
-MAX_SENTENCES = (14, 8, 8)
+MAX_SENTENCES_PER_PASSAGE = 14
 # A "sentence" longer than this (a list run together, a table row) is scored on its start.
 MAX_SCORED_CHARS = 300
 _FAQ_QUESTION = re.compile(r"^\s*Q:\s*(?P<q>.*?)\s*\n\s*A:\s*", re.DOTALL)
@@ -79,7 +77,7 @@ def gather(
         for number, passage in enumerate(passages, start=1)
         for position, sentence in enumerate(
             [s for s in split_sentences(answer_text(passage)) if _answers_something(s)][
-                : MAX_SENTENCES[number - 1]
+                :MAX_SENTENCES_PER_PASSAGE
             ]
         )
     ]
