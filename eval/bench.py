@@ -79,11 +79,35 @@ def retrieval_section(root: Path, repeat: int) -> str:
     return render(report, machine())
 
 
+def escalation_section(root: Path, repeat: int) -> str:
+    from eval import escalation_eval
+    from eval.escalation_datasets import DATASETS
+    from eval.report_escalation import render
+
+    report = escalation_eval.run(
+        root,
+        Settings(),
+        DATASETS,
+        figures=REPORT.parent / "figures",
+        with_variant=True,
+        log=lambda line: print(line, flush=True),
+    )
+    return render(report, machine(), REPORT.parent)
+
+
+def money_info_section(root: Path, repeat: int) -> str:
+    from eval import money_info_answers
+
+    return money_info_answers.render(money_info_answers.run(root, Settings()), machine())
+
+
 SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "ingest": ingest_section,
     "answers": answers_section,
     "ask": ask_section,
     "retrieval": retrieval_section,
+    "escalation": escalation_section,
+    "money_info": money_info_section,
 }
 
 

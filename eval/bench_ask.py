@@ -8,8 +8,9 @@ them: the text carries a variant tag and the vector is the original plus small n
 renormalised. That is enough to measure search cost at this size (HNSW and BM25 scale with
 the count, not the wording); retrieval quality is measured elsewhere on real data.
 
-Latency is measured for the whole `AnswerService.answer` (retrieval, gate, extractive
-composer, verifier, rendering) over the hand-written demo questions, after one warm-up.
+Latency is measured for the whole reply flow `Assistant.reply`, as `kb-assistant ask` runs
+it: the money policy (rules, classifier, audit row), retrieval, gate, extractive composer,
+verifier and rendering, over the hand-written demo questions, after one warm-up.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def fill_index(settings: Settings, embedder: Any, root: Path) -> int:
 
 def run(root: Path) -> dict[str, Any]:
     from kb_assistant.answering.types import AnswerRequest
-    from kb_assistant.composition import build_answer_service, build_embedder
+    from kb_assistant.composition import build_assistant, build_embedder
 
     settings = Settings()
     embedder = build_embedder(settings)
@@ -96,15 +97,21 @@ def run(root: Path) -> dict[str, Any]:
         index_demo(local, embedder)
         chunks = fill_index(local, embedder, root)
         build_seconds = time.perf_counter() - started
-        service = build_answer_service(local, embedder=embedder)
+        service = build_assistant(local, embedder=embedder, store_cases=False)
         questions = [q.question for q in load_answerable() if q.channel == "customer"]
         questions += [q.question for q in load_unanswerable()]
-        service.answer(AnswerRequest("How do I return an item?"))  # warm-up
+        service.reply(AnswerRequest("How do I return an item?"))  # warm-up
         latencies: list[float] = []
-        stages: dict[str, list[float]] = {"retrieve": [], "gate": [], "compose": [], "verify": []}
+        stages: dict[str, list[float]] = {
+            "policy": [],
+            "retrieve": [],
+            "gate": [],
+            "compose": [],
+            "verify": [],
+        }
         for question in questions:
             begun = time.perf_counter()
-            answer = service.answer(AnswerRequest(question))
+            answer = service.reply(AnswerRequest(question))
             latencies.append(time.perf_counter() - begun)
             for stage, values in stages.items():
                 values.append(answer.timings.get(stage, 0.0))
@@ -128,7 +135,8 @@ def render(result: dict[str, Any], machine_line: str) -> str:
             "",
             f"{result['chunks']:,} public chunks: the demo knowledge base plus filler from the "
             "shared datasets (a few thousand real embeddings, the rest noisy variants of them; "
-            "see eval/bench_ask.py). One `AnswerService.answer` per question for "
+            "see eval/bench_ask.py). One `Assistant.reply` (the money policy, then the "
+            "answer, as `kb-assistant ask` runs it) per question for "
             f"{result['questions']} demo questions, after a warm-up.",
             "",
             "| p50 | p95 | max |",

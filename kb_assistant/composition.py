@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
     from kb_assistant.answering.service import AnswerService
+    from kb_assistant.assistant import Assistant
 
 
 def configure_process(settings: Settings) -> None:
@@ -44,6 +45,7 @@ def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         dtype=settings.embedding_dtype,
         batch_size=settings.embedding_batch_size,
         allow_download=settings.allow_model_download,
+        threads=settings.embedding_threads,
     )
 
 
@@ -152,3 +154,27 @@ def build_answer_service(
         LlmComposer(model) if model is not None else None,
         passages=settings.answer_passages,
     )
+
+
+def build_assistant(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    llm: LLM | None = None,
+    store_cases: bool = True,
+) -> Assistant:
+    """The whole reply flow: the escalation policy, then answering or a handoff case.
+
+    `store_cases=False` keeps one-off questions without a conversation (`kb-assistant ask`)
+    out of the case store; their reply is the same.
+    """
+    from kb_assistant.assistant import Assistant, Handoffs
+    from kb_assistant.handoff import build_handoff_sink, build_handoff_store
+    from kb_assistant.policy import build_policy_engine
+
+    answers = build_answer_service(settings, embedder=embedder, llm=llm)
+    handoffs = Handoffs(
+        build_handoff_store(settings), build_handoff_sink(settings), settings.handoff_response_time
+    )
+    policy = build_policy_engine(settings, answers.embedder)
+    return Assistant(policy, answers, handoffs, store_cases=store_cases)

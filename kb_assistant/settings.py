@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         "else float32.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
+    embedding_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads the model uses; 0: torch's default (every core). 1 keeps a "
+        "server's latency steady when other processes share its cores.",
+    )
     allow_model_download: bool = Field(
         False, description="Let a model name be fetched from a model hub (off: local files only)."
     )
@@ -132,6 +139,30 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens an answer may use.")
     llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+
+    policy_file: Path | None = Field(
+        None,
+        description="Escalation policy (classes → actions, rules, thresholds; YAML with a "
+        "version); unset: the policy shipped with the assistant.",
+    )
+    policy_extra_examples: Path | None = Field(
+        None,
+        description="CSV or JSONL of extra labelled messages (`text`, `label`) the policy "
+        "classifier trains on besides its own examples (see `kb-assistant policy train`).",
+    )
+    handoff_response_time: str = Field(
+        "within 2 hours",
+        min_length=1,
+        description="When customers can expect a person to reply, as shown to them "
+        '("within 2 hours", "by the next working day").',
+    )
+    handoff_webhook_url: str | None = Field(
+        None, description="URL that receives every new handoff case as JSON (a helpdesk)."
+    )
+    handoff_webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret; the webhook body is signed with HMAC-SHA256."
+    )
+    handoff_webhook_timeout_s: float = Field(10.0, gt=0, description="Seconds per webhook call.")
 
     @field_validator("embedding_model", mode="after")
     @classmethod

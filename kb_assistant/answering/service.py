@@ -179,7 +179,8 @@ class AnswerService:
         tokens: tuple[int, int],
     ) -> Answer:
         request = prepared.request
-        if request.channel == "customer" and (request.upset or prepared.decision.confidence < 0.7):
+        offer = request.upset or request.offer_human or prepared.decision.confidence < 0.7
+        if request.channel == "customer" and offer:
             statements = [*statements, Statement(OFFER_HUMAN[request.tone], kind="framing")]
         text, citations = render(statements, passages, request.channel)
         return Answer(

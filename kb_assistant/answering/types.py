@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb_assistant.domain import Passage
+from kb_assistant.policy.types import PolicyDecision
 from kb_assistant.retrieval import Channel, cite
 
 Action = Literal["answer", "dont_know", "escalate"]
@@ -39,6 +40,7 @@ class AnswerRequest:
     length: Length = "normal"
     tone: Tone = "casual"
     upset: bool = False
+    offer_human: bool = False  # end a customer answer with the offer of a person
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class Answer:
     tokens_in: int = 0
     tokens_out: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    policy: PolicyDecision | None = None  # the escalation policy's decision on the message
+    case_id: int | None = None  # the handoff case, when the conversation went to a person
 
     def as_json(self) -> dict[str, object]:
         """The public shape: answer, citations, action, confidence, reason (+ diagnostics)."""
@@ -138,6 +142,8 @@ class Answer:
             "action": self.action,
             "confidence": round(self.confidence, 4),
             "reason": self.reason,
+            "case": self.case_id,
+            "policy": self.policy.as_json() if self.policy is not None else None,
             "composer": self.composer,
             "question_used": self.question_used,
             "removed": [

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest
+from kb_assistant.cli import ask, evaluate, ingest, policy
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -25,6 +25,7 @@ examples:
   kb-assistant ingest demo/kb/tickets --visibility internal --json
   kb-assistant status
   kb-assistant ask "How do I return an item?"
+  kb-assistant classify "I was charged twice for my order" --json
 """
 
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ingest.register(commands)
     ask.register(commands)
+    policy.register(commands)
     evaluate.register(commands)
     return parser
 

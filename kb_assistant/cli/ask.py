@@ -15,8 +15,8 @@ from kb_assistant.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from kb_assistant.answering.service import AnswerService
     from kb_assistant.answering.types import Answer
+    from kb_assistant.assistant import Assistant
 
 
 def register(commands: Any) -> None:
@@ -24,7 +24,10 @@ def register(commands: Any) -> None:
         "ask",
         help="answer a question from the knowledge base",
         description="Answer QUESTION from the knowledge base, in plain language, with sources. "
-        "When the knowledge base does not cover it, say so and offer a person. The customer "
+        "When the knowledge base does not cover it, say so and offer a person. The money and "
+        "escalation policy runs first: a message it escalates (a refund, a charge dispute, a "
+        "request for a person, a security matter) gets `action: escalate` with the class as "
+        "`reason`, and the reply is the handoff message. The customer "
         "channel sees public documents only; the agent channel also sees internal ones "
         "(tickets) and gets technical answers with source excerpts. QUESTION '-' reads one "
         "question per line from standard input and prints one JSON object per line.",
@@ -42,12 +45,18 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "-k", "--top", type=int, help="passages to compose from (KB_ANSWER_PASSAGES)"
     )
+    parser.add_argument(
+        "--conversation",
+        metavar="ID",
+        help="the conversation the question belongs to: an escalated message opens (or "
+        "joins) its handoff case in the store; without it no case is stored",
+    )
     add_common_options(parser)
     parser.set_defaults(handler=run_ask)
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from kb_assistant.composition import build_answer_service
+    from kb_assistant.composition import build_assistant
 
     settings = load_settings(args)
     if args.top is not None:
@@ -57,12 +66,13 @@ def run_ask(args: argparse.Namespace) -> int:
     length = args.length or settings.answer_length
     tone = args.tone or settings.answer_tone
     with translated_errors():
-        service = build_answer_service(settings)
+        assistant = build_assistant(settings, store_cases=False)
+        asking = _Asking(assistant, args.channel, length, tone, args.conversation)
         if args.question == "-":
-            return _answer_lines(service, args.channel, length, tone)
+            return _answer_lines(asking)
         if not args.question.strip():
             raise CliError("QUESTION is empty")
-        answer = _ask(service, args.question, args.channel, length, tone)
+        answer = asking.ask(args.question)
     if args.json:
         print_json(answer.as_json())
     else:
@@ -71,20 +81,37 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(service: AnswerService, question: str, channel: str, length: str, tone: str) -> Answer:
-    from kb_assistant.answering.types import AnswerRequest
+class _Asking:
+    """How every question of this command is asked."""
 
-    request = AnswerRequest(question, channel, length=length, tone=tone)  # type: ignore[arg-type]
-    return service.answer(request)
+    def __init__(
+        self, assistant: Assistant, channel: str, length: str, tone: str, conversation: str | None
+    ) -> None:
+        self.assistant = assistant
+        self.channel = channel
+        self.length = length
+        self.tone = tone
+        self.conversation = conversation
+
+    def ask(self, question: str) -> Answer:
+        from kb_assistant.answering.types import AnswerRequest
+
+        request = AnswerRequest(
+            question,
+            self.channel,  # type: ignore[arg-type]
+            length=self.length,  # type: ignore[arg-type]
+            tone=self.tone,  # type: ignore[arg-type]
+        )
+        return self.assistant.reply(request, self.conversation)
 
 
-def _answer_lines(service: AnswerService, channel: str, length: str, tone: str) -> int:
+def _answer_lines(asking: _Asking) -> int:
     """One JSON answer per input line; blank lines are skipped, the model loads once."""
     for line in sys.stdin:
         question = line.strip()
         if not question:
             continue
-        answer = _ask(service, question, channel, length, tone)
+        answer = asking.ask(question)
         print_json({"question": question, **answer.as_json()})
         sys.stdout.flush()
     return 0

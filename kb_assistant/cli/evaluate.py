@@ -68,6 +68,8 @@ def register(commands: Any) -> None:
     safety.add_argument("--json", action="store_true", help="print the full report as JSON")
     safety.set_defaults(handler=run_safety)
 
+    _register_escalation(which)
+
     calibrate = which.add_parser(
         "calibrate",
         help="fit the confidence gate on answerable and unanswerable questions",
@@ -81,6 +83,49 @@ def register(commands: Any) -> None:
     calibrate.add_argument("--unanswerable", type=Path, required=True, help="JSONL questions")
     add_common_options(calibrate)
     calibrate.set_defaults(handler=run_calibrate)
+
+
+def _register_escalation(which: Any) -> None:
+    escalation = which.add_parser(
+        "escalation",
+        help="recall and false escalations of the money policy on labelled messages",
+        description="Classify every message of a labelled dataset with the policy engine, "
+        "one at a time, and report recall on the messages a person must take, the "
+        "false-escalation rate on the others, borderline and money_info labels apart, a "
+        "per-label table, latency p50/p95 and the targets (recall >= 0.98, false escalation "
+        "<= 5 %, p95 <= 20 ms). DATASET is banking77, bitext, nlupp or a CSV/JSONL file with "
+        "`text` and `escalate` (true/false, yes/no, 1/0) columns. The confusion matrix is "
+        "saved as escalation-<dataset>.png in the figures folder.",
+    )
+    escalation.add_argument(
+        "--dataset",
+        required=True,
+        metavar="DATASET",
+        help="banking77, bitext, nlupp, or a labelled CSV/JSONL file",
+    )
+    escalation.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="classify a seeded random sample of at most N messages",
+    )
+    escalation.add_argument(
+        "--figures",
+        type=Path,
+        metavar="DIR",
+        default=Path("docs/figures"),
+        help="folder for the confusion-matrix PNG (default docs/figures)",
+    )
+    escalation.add_argument(
+        "--with-banking77-variant",
+        action="store_true",
+        help="also train and score a 77-way BANKING77 intent classifier, for comparison",
+    )
+    escalation.add_argument(
+        "--eval-data", type=Path, help="datasets folder (default: KB_EVAL_DATA)"
+    )
+    add_common_options(escalation)
+    escalation.set_defaults(handler=run_escalation)
 
 
 def run_retrieval(args: argparse.Namespace) -> int:
@@ -108,6 +153,14 @@ def run_answers(args: argparse.Namespace) -> int:
     else:
         print(answers_eval.render(report))
     return 0
+
+
+def run_escalation(args: argparse.Namespace) -> int:
+    from eval import escalation_eval
+
+    settings = load_settings(args)
+    with translated_errors():
+        return escalation_eval.run_cli(args, settings)
 
 
 def run_calibrate(args: argparse.Namespace) -> int:

@@ -38,12 +38,14 @@ class SentenceTransformerEmbedder:
         dtype: str = "auto",
         batch_size: int = 32,
         allow_download: bool = False,
+        threads: int = 0,
     ) -> None:
         self.model_name = model
         self.device = device
         self.dtype = resolve_dtype(dtype, device)
         self.batch_size = batch_size
         self.allow_download = allow_download
+        self.threads = threads
         self._path = Path(model) if Path(model).exists() else None
         self._model: Any = None
         self._tokenizer: Any = None
@@ -98,6 +100,10 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         torch_dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
+        if self.threads and self.device == "cpu":
+            # Process-wide: with more threads than free cores, every operation waits for its
+            # slowest thread, and one busy neighbour makes a 6 ms query take hundreds.
+            torch.set_num_threads(self.threads)
         try:
             model = SentenceTransformer(
                 self.model_name,

@@ -1,0 +1,180 @@
+"""The policy engine: rules and model combined into one audited decision per message.
+
+A message about money goes to a person if EITHER layer is confident: any rule of an
+escalating class, or a model probability at or above that class's threshold. Missing a
+refund costs far more than a needless handoff, so the layers are OR-ed, not voted. When
+nothing escalates, a money_info rule (or the model) still tells the answering flow to
+commit to nothing. Every decision names what decided it and is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kb_assistant.policy.classifier import PolicyModel
+from kb_assistant.policy.config import PolicyConfig
+from kb_assistant.policy.frustration import frustration
+from kb_assistant.policy.rules import RuleHit, RuleSet
+from kb_assistant.policy.types import (
+    POLICY_CLASSES,
+    Decider,
+    Frustration,
+    PolicyClass,
+    PolicyDecision,
+)
+
+if TYPE_CHECKING:
+    from kb_assistant.policy.audit import PolicyAudit
+
+Scores = Mapping[PolicyClass, float]
+
+
+class PolicyEngine:
+    """Classifies customer messages under the escalation policy (a `MessageClassifier`)."""
+
+    def __init__(
+        self,
+        config: PolicyConfig,
+        rules: RuleSet,
+        model: PolicyModel | None,
+        audit: PolicyAudit | None = None,
+    ) -> None:
+        self.config = config
+        self.rules = rules
+        self.model = model
+        self.audit = audit
+
+    def classify(
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        history: Sequence[str] = (),
+    ) -> PolicyDecision:
+        """The policy decision for one customer message, written to the audit log.
+
+        `history` is the customer's earlier turns (oldest first); it only informs the
+        frustration signal, never the class.
+        """
+        if not message.strip():
+            decision = self._decision("none", 1.0, "default", "default")
+        else:
+            scores = self.model.predict(message) if self.model is not None else {}
+            decision = self.combine(self.rules.match(message), scores)
+        return self._finish(decision, message, conversation_id, frustration(message, history))
+
+    def classify_many(self, messages: Sequence[str]) -> list[PolicyDecision]:
+        """Decisions for many messages with the model run in one batch (evaluation, imports)."""
+        texts = [m for m in messages if m.strip()]
+        predicted = self.model.predict_many(texts) if self.model is not None else []
+        by_text = dict(zip(texts, predicted, strict=True))
+        decisions = []
+        for message in messages:
+            if not message.strip():
+                decision = self._decision("none", 1.0, "default", "default")
+            else:
+                decision = self.combine(self.rules.match(message), by_text.get(message, {}))
+            decisions.append(self._finish(decision, message, None, frustration(message)))
+        return decisions
+
+    def combine(self, hits: Sequence[RuleHit], scores: Scores) -> PolicyDecision:
+        """The decision for a message's rule hits and model probabilities (no audit)."""
+        escalating = self.config.escalating
+        rule_hit = _first_by_priority([h for h in hits if h.label in escalating], self.config)
+        model_label = self._model_escalation(scores, hits)
+        if rule_hit is not None:
+            label = rule_hit.label
+            decided: Decider = "rule+model" if model_label == label else "rule"
+            score = max(rule_hit.confidence, scores.get(label, 0.0))
+            return self._decision(label, score, f"rule:{rule_hit.name}", decided, scores)
+        if model_label is not None:
+            return self._decision(
+                model_label, scores[model_label], self._model_rule, "model", scores
+            )
+        return self._not_escalated(hits, scores)
+
+    @property
+    def _model_rule(self) -> str:
+        return f"model:{self.model.short_id}" if self.model is not None else "default"
+
+    def _model_escalation(self, scores: Scores, hits: Sequence[RuleHit]) -> PolicyClass | None:
+        """The escalating class whose probability reaches its threshold (the likeliest one).
+
+        A message a money_info rule recognised ("what is your refund policy?") escalates on
+        the model alone only above the stricter `info_threshold`.
+        """
+        settings = self.config.model
+        info_hit = any(self.config.action(h.label) == "answer_no_commitment" for h in hits)
+        passing = [
+            label
+            for label in self.config.escalating
+            if scores.get(label, 0.0)
+            >= max(settings.thresholds[label], settings.info_threshold if info_hit else 0.0)
+        ]
+        return _likeliest(passing, scores) if passing else None
+
+    def _not_escalated(self, hits: Sequence[RuleHit], scores: Scores) -> PolicyDecision:
+        calm = [c for c in POLICY_CLASSES if c not in self.config.escalating]
+        model_label = _likeliest(calm, scores) if scores else None
+        info_hit = _first_by_priority([h for h in hits if h.label in calm], self.config)
+        if info_hit is not None:
+            label = info_hit.label
+            decided: Decider = "rule+model" if model_label == label else "rule"
+            score = max(info_hit.confidence, scores.get(label, 0.0))
+            return self._decision(label, score, f"rule:{info_hit.name}", decided, scores)
+        if model_label is not None:
+            return self._decision(
+                model_label, scores[model_label], self._model_rule, "model", scores
+            )
+        return self._decision("none", 0.5, "default", "default")
+
+    def _decision(
+        self,
+        label: PolicyClass,
+        score: float,
+        rule: str,
+        decided_by: Decider,
+        scores: Scores | None = None,
+    ) -> PolicyDecision:
+        return PolicyDecision(
+            label=label,
+            action=self.config.action(label),
+            score=float(score),
+            rule=rule,
+            decided_by=decided_by,
+            policy_version=self.config.version,
+            urgent=self.config.urgent(label),
+            model_scores={c: round(p, 4) for c, p in (scores or {}).items()},
+        )
+
+    def _finish(
+        self,
+        decision: PolicyDecision,
+        message: str,
+        conversation_id: str | None,
+        mood: Frustration,
+    ) -> PolicyDecision:
+        decision = replace(decision, frustration=mood)
+        if self.audit is not None:
+            self.audit.record(decision, message, conversation_id=conversation_id)
+        return decision
+
+
+def _first_by_priority(hits: Sequence[RuleHit], config: PolicyConfig) -> RuleHit | None:
+    """Urgent classes first, then the policy's class order; the first rule of that class."""
+    if not hits:
+        return None
+    order = sorted(POLICY_CLASSES, key=lambda c: (not config.urgent(c), POLICY_CLASSES.index(c)))
+    best = min(hits, key=lambda h: order.index(h.label))
+    return best
+
+
+def _likeliest(classes: Sequence[PolicyClass], scores: Scores) -> PolicyClass:
+    """The class with the highest probability (the first of equals)."""
+    best = classes[0]
+    for label in classes[1:]:
+        if scores.get(label, 0.0) > scores.get(best, 0.0):
+            best = label
+    return best

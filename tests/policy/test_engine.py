@@ -1,0 +1,167 @@
+"""Rules and model combined: either one escalates money; what decided is always named."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from kb_assistant.policy import PolicyConfig, PolicyEngine, PolicyModel, RuleHit, RuleSet
+from kb_assistant.policy.engine import Scores
+
+CALM: Scores = {
+    "money_action": 0.1,
+    "money_info": 0.1,
+    "human_request": 0.05,
+    "security": 0.05,
+    "none": 0.7,
+}
+
+
+def scores(**changes: float) -> Scores:
+    return {**CALM, **changes}  # type: ignore[dict-item]
+
+
+def hit(name: str, label: str, confidence: float = 0.9) -> RuleHit:
+    return RuleHit(name, label, confidence, name)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def bare(policy: PolicyConfig, rules: RuleSet, model: PolicyModel) -> PolicyEngine:
+    """An engine whose `combine` is given rule hits and model scores directly."""
+    return PolicyEngine(policy, rules, model)
+
+
+def test_a_money_rule_alone_escalates(bare: PolicyEngine) -> None:
+    decision = bare.combine([hit("refund", "money_action")], scores())
+    assert decision.escalate and decision.label == "money_action"
+    assert decision.rule == "rule:refund" and decision.decided_by == "rule"
+    assert decision.score == pytest.approx(0.9)
+
+
+def test_the_model_alone_escalates_at_its_threshold(bare: PolicyEngine) -> None:
+    threshold = bare.config.model.thresholds["money_action"]
+    below = bare.combine([], scores(money_action=threshold - 0.01, none=0.2))
+    at = bare.combine([], scores(money_action=threshold, none=0.2))
+    assert not below.escalate
+    assert at.escalate and at.decided_by == "model"
+    assert at.rule == f"model:{bare.model.short_id}" if bare.model else False
+    assert at.score == pytest.approx(threshold)
+
+
+def test_rule_and_model_agreeing_say_so(bare: PolicyEngine) -> None:
+    decision = bare.combine([hit("charged_twice", "money_action")], scores(money_action=0.97))
+    assert decision.decided_by == "rule+model"
+    assert decision.score == pytest.approx(0.97)
+
+
+def test_security_wins_over_money_and_is_urgent(bare: PolicyEngine) -> None:
+    hits = [hit("refund", "money_action"), hit("stolen_card", "security")]
+    decision = bare.combine(hits, scores())
+    assert decision.label == "security" and decision.urgent and decision.escalate
+
+
+def test_an_info_rule_makes_the_model_need_more_to_escalate(bare: PolicyEngine) -> None:
+    settings = bare.config.model
+    between = (settings.thresholds["money_action"] + settings.info_threshold) / 2
+    decision = bare.combine(
+        [hit("refund_policy", "money_info")], scores(money_action=between, none=0.0)
+    )
+    assert decision.label == "money_info" and decision.action == "answer_no_commitment"
+    assert decision.rule == "rule:refund_policy"
+    sure = bare.combine([hit("refund_policy", "money_info")], scores(money_action=0.95))
+    assert sure.escalate
+
+
+def test_without_hits_the_likeliest_calm_class_is_the_answer(bare: PolicyEngine) -> None:
+    decision = bare.combine([], scores(money_action=0.3, money_info=0.5, none=0.1))
+    assert decision.label == "money_info" and not decision.escalate
+    assert decision.score == pytest.approx(0.5)
+
+
+def test_actions_come_from_the_policy(
+    policy: PolicyConfig, rules: RuleSet, model: PolicyModel
+) -> None:
+    classes = dict(policy.classes)
+    classes["money_info"] = dataclasses.replace(classes["money_info"], action="escalate")
+    thresholds = {**policy.model.thresholds, "money_info": 0.6}
+    strict = dataclasses.replace(
+        policy,
+        classes=classes,
+        model=dataclasses.replace(policy.model, thresholds=thresholds),
+    )
+    engine = PolicyEngine(strict, rules, model)
+    decision = engine.combine([hit("invoices", "money_info")], scores())
+    assert decision.escalate and decision.label == "money_info"
+
+
+@pytest.mark.parametrize(
+    ("message", "label", "escalate"),
+    [
+        ("I was charged twice for my subscription", "money_action", True),
+        ("the ATM swallowed my cash and I still got debited", "money_action", True),
+        ("I want to talk to a real person", "human_request", True),
+        ("someone hacked into my account", "security", True),
+        ("what is your refund policy?", "money_info", False),
+        ("what payment methods do you accept?", "money_info", False),
+        ("how do I update my card?", "none", False),
+        ("what's the exchange rate?", "money_info", False),
+        # a general question is not a claim; a specific problem is
+        ("how long do transfers to Spain usually take?", "none", False),
+        ("the transfer I made to my landlord yesterday still hasn't arrived", "money_action", True),
+        ("why won't the app let me add this beneficiary?", "none", False),
+        ("my transfer to my brother failed this morning", "money_action", True),
+        ("how do I set up top-ups with Apple Pay?", "none", False),
+        ("do you charge anything for topping up with a foreign card?", "money_action", True),
+    ],
+)
+def test_classify_end_to_end(
+    engine: PolicyEngine, message: str, label: str, escalate: bool
+) -> None:
+    decision = engine.classify(message)
+    assert (decision.label, decision.escalate) == (label, escalate)
+    assert decision.policy_version == engine.config.version
+    assert set(decision.model_scores) == {
+        "money_action",
+        "money_info",
+        "human_request",
+        "security",
+        "none",
+    }
+    assert decision.as_json()["class"] == label
+
+
+@pytest.mark.parametrize("message", ["", "   \n\t "])
+def test_empty_messages_are_none(engine: PolicyEngine, message: str) -> None:
+    decision = engine.classify(message)
+    assert decision.label == "none" and decision.decided_by == "default"
+    assert not decision.model_scores
+
+
+def test_a_very_long_message_is_classified_and_rules_read_all_of_it(
+    engine: PolicyEngine,
+) -> None:
+    message = "Some background about my week. " * 3_300 + "Also, you charged me twice."
+    assert len(message) > 100_000
+    started = time.perf_counter()
+    decision = engine.classify(message)
+    assert time.perf_counter() - started < 5
+    assert decision.rule == "rule:charged_twice" and decision.escalate
+
+
+def test_frustration_never_escalates_on_its_own(engine: PolicyEngine) -> None:
+    message = "THIS APP IS USELESS!!! how do I change my PIN, third time asking"
+    history = ["how do I change my PIN", "how do I change the PIN on my card"]
+    decision = engine.classify(message, history=history)
+    assert decision.frustration.frustrated
+    assert "repeated_failure" in decision.frustration.signals
+    assert not decision.escalate and decision.label == "none"
+    calm = engine.classify("how do I change my PIN")
+    assert not calm.frustration.frustrated
+
+
+def test_classify_many_agrees_with_classify(engine: PolicyEngine) -> None:
+    messages = ["refund my order", "", "how do I reset my password", "refund my order"]
+    batch = engine.classify_many(messages)
+    assert [d.label for d in batch] == [engine.classify(m).label for m in messages]

@@ -1,0 +1,152 @@
+"""The rules on hand-picked hard cases: money wording fires, look-alike questions do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb_assistant.policy import RuleSet
+from kb_assistant.policy.text import corrected, normalise
+
+
+def labels(rules: RuleSet, message: str) -> set[str]:
+    return {hit.label for hit in rules.match(message)}
+
+
+def fired(rules: RuleSet, message: str) -> set[str]:
+    return {hit.name for hit in rules.match(message)}
+
+
+@pytest.mark.parametrize(
+    ("message", "rule"),
+    [
+        ("I was charged twice for one order", "charged_twice"),
+        ("you DOUBLE-CHARGED me!!", "charged_twice"),
+        ("I just want my money back", "money_back"),
+        ("I'm going to file a chargeback", "chargeback_dispute"),
+        ("I'd like to dispute this transaction", "chargeback_dispute"),
+        ("I didn't receive my transfer", "payment_pending"),
+        ("i didnt recieve my transfer", "payment_pending"),
+        ("Refund please, the item is broken", "refund"),
+        ("where is my refnd", "refund"),
+        ("waiting on my erfund since May", "refund"),
+        ("there's an unauthorised charge on my card", "unrecognised_charge"),
+        ("an unrecognized payment appeared yesterday", "unrecognised_charge"),
+        ("my payment is still pending", "payment_pending"),
+        ("my card was declined at the till", "payment_failed"),
+        ("why was I charged a fee for this?", "fee_complaint"),
+        ("these hidden fees are ridiculous", "fee_complaint"),
+        ("what is the early exit fee", "operation_fee"),
+        ("I expect compensation for the delay", "compensation"),
+        ("I sent money to the wrong account by mistake", "cancel_payment"),
+        ("I entered the wrong account number on a payment", "cancel_payment"),
+        ("is there a fee when I top up with a card from Canada?", "operation_fee"),
+        ("could I get a discount on exchange fees, I convert money every week", "operation_fee"),
+        ("how much does it cost to receive money from abroad?", "operation_fee"),
+        ("the cash machine refused my card and gave me nothing", "payment_failed"),
+        ("I tried to top up this morning but it didn't work", "payment_failed"),
+        ("my card didn't work at the supermarket", "payment_failed"),
+        ("I just made a transfer from my other bank and nothing shows up", "payment_pending"),
+        ("my card payment has been stuck for three days", "payment_pending"),
+        ("when will my transfer to Lisbon go through?", "payment_pending"),
+        ("there's a direct debit on my statement I don't remember", "unrecognised_charge"),
+    ],
+)
+def test_money_wording_fires_a_money_action_rule(rules: RuleSet, message: str, rule: str) -> None:
+    assert rule in fired(rules, message)
+    assert "money_action" in labels(rules, message)
+
+
+@pytest.mark.parametrize(
+    ("message", "label"),
+    [
+        ("my card was stolen yesterday", "security"),
+        ("I think my account was hacked", "security"),
+        ("someone used my card without asking", "security"),
+        ("can I speak to a human?", "human_request"),
+        ("get me an agent please", "human_request"),
+        ("I want to talk to a real person", "human_request"),
+        ("can I chat with somone from your team", "human_request"),
+        ("my card was used without my permission", "security"),
+    ],
+)
+def test_people_and_security_rules(rules: RuleSet, message: str, label: str) -> None:
+    assert label in labels(rules, message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what's the exchange rate?",
+        "how do I update my card?",
+        "what is your refund policy?",
+        "what payment methods do you accept?",
+        "where can I find my invoice?",
+        "how do I change my PIN?",
+        "when will my new card arrive?",
+        "what is the top-up limit?",
+        "how long do refunds usually take?",
+        "in what cases can I ask for a refund?",
+        "can I send money to someone abroad?",
+        "I changed my address last week",
+        "I want to create a new account",
+        "I thought I lost my card but found it, how do I reactivate it?",
+        "how do I contact customer service?",
+        "why is this beneficiary not allowed?",
+        "I get a message that the transfer is not possible to this payee",
+        "my Google Pay top-up isn't working, how do I set it up?",
+        "contactless payments stopped working on my card",
+        "my PIN was rejected, what do I do?",
+        "if my card is lost or stolen, can I link it again?",
+        "I can't find the PIN for my card",
+        "where did the money in my account come from?",
+        "how long does it take to get my money after a transfer?",
+        "does it cost extra to send out more than one card?",
+        "I don't know where the top-up verification code is",
+        "I don't know how to check my account history",
+    ],
+)
+def test_hard_negatives_escalate_nothing(rules: RuleSet, message: str) -> None:
+    assert not labels(rules, message) & {"money_action", "human_request", "security"}
+
+
+@pytest.mark.parametrize(
+    ("message", "label"),
+    [
+        ("what is your refund policy?", "money_info"),
+        ("what payment methods do you accept?", "money_info"),
+        ("where can I find my invoice?", "money_info"),
+        ("what's the exchange rate for dollars?", "money_info"),
+    ],
+)
+def test_general_money_questions_are_money_info(rules: RuleSet, message: str, label: str) -> None:
+    assert labels(rules, message) == {label}
+
+
+def test_a_guard_masks_only_its_own_words(rules: RuleSet) -> None:
+    message = "What is your refund policy? Anyway I want a refund for order 12"
+    assert "money_action" in labels(rules, message)
+
+
+def test_the_matched_text_explains_the_hit(rules: RuleSet) -> None:
+    (hit,) = [h for h in rules.match("Hello, you charged me twice!") if h.name == "charged_twice"]
+    assert hit.matched == "charged me twice"
+    assert 0 < hit.confidence <= 1
+
+
+def test_contractions_and_apostrophes_are_spelled_out() -> None:
+    assert (
+        normalise("I DIDN’T get it, can't  you   check?") == "i did not get it, can not you check?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [("reimbursment", "reimbursement"), ("somone", "someone"), ("cancelaltion", "cancellation")],
+)
+def test_one_typo_from_a_keyword_is_corrected(typo: str, word: str) -> None:
+    assert corrected(typo) == word
+
+
+@pytest.mark.parametrize("word", ["create", "changed", "spending", "payments", "charger"])
+def test_real_words_near_a_keyword_stay(word: str) -> None:
+    assert corrected(word) == word
