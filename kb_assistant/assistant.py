@@ -128,10 +128,10 @@ class Assistant:
         contact: CustomerContact | None,
     ) -> Answer:
         """Open (or join) the conversation's case and tell the customer a person will reply."""
-        draft = self.answers.answer(request)  # kept in the case, never shown to the customer
         if conversation_id is None and not self.store_cases:
             text = handoff_message(decision.label, self.handoffs.response_time)
             return _handoff_answer(text, decision, None)
+        draft = self.answers.answer(request)  # kept in the case, never shown to the customer
         packet = case_packet(
             request, decision, conversation_id or f"conv-{uuid.uuid4().hex}", draft, contact
         )

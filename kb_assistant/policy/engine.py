@@ -84,6 +84,14 @@ class PolicyEngine:
         escalating = self.config.escalating
         rule_hit = _first_by_priority([h for h in hits if h.label in escalating], self.config)
         model_label = self._model_escalation(scores, hits)
+        decision = self._from_layers(rule_hit, model_label, scores)
+        return decision if decision is not None else self._not_escalated(hits, scores)
+
+    def _from_layers(
+        self, rule_hit: RuleHit | None, model_label: PolicyClass | None, scores: Scores
+    ) -> PolicyDecision | None:
+        """The rule's class when a rule fired (noting whether the model agrees), else the
+        model's class, else nothing."""
         if rule_hit is not None:
             label = rule_hit.label
             decided: Decider = "rule+model" if model_label == label else "rule"
@@ -93,7 +101,7 @@ class PolicyEngine:
             return self._decision(
                 model_label, scores[model_label], self._model_rule, "model", scores
             )
-        return self._not_escalated(hits, scores)
+        return None
 
     @property
     def _model_rule(self) -> str:
@@ -119,16 +127,10 @@ class PolicyEngine:
         calm = [c for c in POLICY_CLASSES if c not in self.config.escalating]
         model_label = _likeliest(calm, scores) if scores else None
         info_hit = _first_by_priority([h for h in hits if h.label in calm], self.config)
-        if info_hit is not None:
-            label = info_hit.label
-            decided: Decider = "rule+model" if model_label == label else "rule"
-            score = max(info_hit.confidence, scores.get(label, 0.0))
-            return self._decision(label, score, f"rule:{info_hit.name}", decided, scores)
-        if model_label is not None:
-            return self._decision(
-                model_label, scores[model_label], self._model_rule, "model", scores
-            )
-        return self._decision("none", 0.5, "default", "default")
+        decision = self._from_layers(info_hit, model_label, scores)
+        return (
+            decision if decision is not None else self._decision("none", 0.5, "default", "default")
+        )
 
     def _decision(
         self,
