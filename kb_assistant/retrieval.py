@@ -20,6 +20,8 @@ CHANNEL_VISIBILITIES: Mapping[Channel, tuple[Visibility, ...]] = {
     "customer": ("public",),
     "agent": ("public", "internal"),
 }
+# The gate reads the keyword coverage of this many top passages (the composer's evidence).
+COVERAGE_PASSAGES = 3
 
 
 @dataclass
@@ -36,6 +38,8 @@ class RetrievalResult:
     top_keyword: float = 0.0
     query_vector: Vector | None = None
     unknown_terms: set[str] = field(default_factory=set)
+    # Per passage: the share of the question's words, weighted by rarity, it contains.
+    coverage: list[float] = field(default_factory=list)
 
 
 class HybridRetriever:
@@ -75,8 +79,10 @@ class HybridRetriever:
         keyword = self.keyword_ranking(question, channel, self.candidates)
         fused = fuse(dense, keyword, self.fusion, self.dense_weight)
         best: list[Fused] = collapse_near_duplicates(fused)[:k]
+        topical = _topical(question)
+        passages = [_passage(c.hit, c.score) for c in best]
         return RetrievalResult(
-            passages=[_passage(c.hit, c.score) for c in best],
+            passages=passages,
             dense_scores=[c.dense for c in best],
             keyword_scores=[c.keyword for c in best],
             top_dense=dense[0].score if dense else 0.0,
@@ -84,6 +90,7 @@ class HybridRetriever:
             top_keyword=keyword[0].score if keyword else 0.0,
             query_vector=query,
             unknown_terms=self.unknown_terms(question, channel),
+            coverage=[self.coverage(topical, p) for p in passages[:COVERAGE_PASSAGES]],
         )
 
     def dense_ranking(
@@ -103,14 +110,28 @@ class HybridRetriever:
             hits.extend(self.keywords.query(visibility, question, n))
         return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
 
+    def coverage(self, question: str, passage: Passage) -> float:
+        """How much of the question's weight the passage (title and text) contains, with
+        word rarity taken from the passage's own visibility's index."""
+        for visibility in CHANNEL_VISIBILITIES["agent"]:
+            if passage.visibility == visibility:
+                text = f"{passage.title}\n{passage.text}"
+                return self.keywords.weighted_coverage(visibility, question, text)
+        return 0.0
+
     def unknown_terms(self, question: str, channel: Channel) -> set[str]:
         """Words of the question that appear in none of the channel's documents."""
-        topical = " ".join(w for w in words(question) if w not in FILLER_WORDS)
+        topical = _topical(question)
         unknown: set[str] | None = None
         for visibility in CHANNEL_VISIBILITIES[channel]:
             missing = self.keywords.unknown_terms(visibility, topical)
             unknown = missing if unknown is None else unknown & missing
         return {term for term in unknown or () if term not in STOPWORDS}
+
+
+def _topical(question: str) -> str:
+    """The question without filler words ("hey", "please", "actually")."""
+    return " ".join(w for w in words(question) if w not in FILLER_WORDS)
 
 
 def passage_from_record(record: IndexRecord, score: float = 0.0) -> Passage:

@@ -145,6 +145,7 @@ def _features(
         "best_sentence": sims[0] if sims else 0.0,
         "second_sentence": sims[1] if len(sims) > 1 else 0.0,
         "coverage": (len(wanted & top_passage_words) / len(wanted)) if wanted else 0.0,
+        "weighted_coverage": max(retrieval.coverage, default=0.0),
         "title_similarity": _title_overlap(wanted, passages),
         "unknown_terms": float(min(len(retrieval.unknown_terms), 3)),
     }

@@ -1,7 +1,8 @@
 """The confidence gate: answer only when the knowledge base clearly covers the question.
 
 A logistic model over a few evidence features (how close the best passage and the best
-sentence are to the question, how many of its words the top passage contains) gives the
+sentence are to the question, how far the best match stands ahead of the rest, how much of
+the question's weight — its words weighted by rarity — the top passages contain) gives the
 probability that the question is answerable. The weights and the threshold are fitted on
 labelled answerable / unanswerable questions (`kb-assistant eval calibrate`), never guessed,
 and shipped as JSON beside this module; a calibration in the data directory takes precedence.
@@ -28,6 +29,7 @@ FEATURES = (
     "best_sentence",
     "second_sentence",
     "coverage",
+    "weighted_coverage",
     "title_similarity",
     "title_cosine",
     "unknown_terms",

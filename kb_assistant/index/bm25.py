@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import shutil
 import time
@@ -76,25 +77,43 @@ class Bm25Index:
         return hits
 
     def unknown_terms(self, visibility: Visibility, text: str) -> set[str]:
-        import bm25s
-
         retriever = self._retriever(visibility)
         if retriever is None:
             return {word.lower() for word in text.split() if word.strip()}
-        tokens = bm25s.tokenize(
-            text,
-            stopwords="en",
-            stemmer=retriever.stemmer,
-            token_pattern=retriever.token_pattern,
-            return_ids=False,
-            show_progress=False,
-        )
         vocabulary = retriever.bm25.vocab_dict
-        unknown = {token for token in tokens[0] if token not in vocabulary}
+        unknown = {token for token in _tokens(retriever, text) if token not in vocabulary}
         if not unknown:
             return unknown
         near = self._near_words(visibility, retriever)
         return {token for token in unknown if not _one_edit_from(token, near)}
+
+    def weighted_coverage(self, visibility: Visibility, question: str, text: str) -> float:
+        """The share of the question's words, weighted by how rare each is in this index
+        (inverse document frequency), that `text` contains. A passage that lacks the one
+        rare word a question hinges on ("free *trial* of Plus") scores low even when it
+        shares the common ones."""
+        retriever = self._retriever(visibility)
+        if retriever is None:
+            return 0.0
+        wanted = set(_tokens(retriever, question))
+        if not wanted:
+            return 0.0
+        present = set(_tokens(retriever, text))
+        weights = {token: self._idf(retriever, token) for token in wanted}
+        total = sum(weights.values())
+        return sum(w for token, w in weights.items() if token in present) / total
+
+    @staticmethod
+    def _idf(retriever: Any, token: str) -> float:
+        """log((N + 1) / (df + 0.5)): a word no chunk contains weighs the most."""
+        scores = retriever.bm25.scores
+        documents = int(scores["num_docs"])
+        token_id = retriever.bm25.vocab_dict.get(token)
+        indptr = scores["indptr"]
+        frequency = 0
+        if token_id is not None and token_id + 1 < len(indptr):
+            frequency = int(indptr[token_id + 1] - indptr[token_id])
+        return math.log((documents + 1) / (frequency + 0.5))
 
     def _near_words(self, visibility: Visibility, retriever: Any) -> dict[str, None]:
         """Every vocabulary word with one letter deleted, for typo-tolerant lookups."""
@@ -167,6 +186,21 @@ def _one_edit_from(word: str, deletions: dict[str, None]) -> bool:
     if word in deletions:
         return True
     return any(word[:i] + word[i + 1 :] in deletions for i in range(len(word)))
+
+
+def _tokens(retriever: Any, text: str) -> list[str]:
+    """`text` tokenised the way the index was: stop words out, stemmed."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        text,
+        stopwords="en",
+        stemmer=retriever.stemmer,
+        token_pattern=retriever.token_pattern,
+        return_ids=False,
+        show_progress=False,
+    )
+    return [token for token in tokens[0] if token]
 
 
 def _retriever_class() -> Any:

@@ -80,3 +80,19 @@ def test_unknown_terms_are_words_no_chunk_contains(index: KeywordIndex) -> None:
 
     assert {term[:4] for term in unknown} <= {"leed", "do"} and any("leed" in t for t in unknown)
     assert index.unknown_terms("public", "season the cast-iron pan") == set()
+
+
+def test_weighted_coverage_weighs_rare_words_more(index: KeywordIndex) -> None:
+    assert index.weighted_coverage("public", "refund card", "Refunds reach your card") == 0.0
+    index.rebuild("public", [*CORPUS, IndexRecord("d", "Pay by card or by gift card.", {})])
+    question = "a refund to a gift card?"
+
+    full = index.weighted_coverage("public", question, CORPUS[0].text + " gift")
+    common_only = index.weighted_coverage("public", "card trial", "Pay by card.")
+    rare_only = index.weighted_coverage("public", "card trial", "Start your trial.")
+
+    assert full == pytest.approx(1.0)
+    # "trial" is in no chunk, "card" in two: the rare word carries most of the weight.
+    assert 0.0 < common_only < 0.5 < rare_only < 1.0
+    assert common_only + rare_only == pytest.approx(1.0)
+    assert index.weighted_coverage("public", "the and of", CORPUS[0].text) == 0.0
