@@ -114,6 +114,13 @@ def test_actions_come_from_the_policy(
         ("my transfer to my brother failed this morning", "money_action", True),
         ("how do I set up top-ups with Apple Pay?", "none", False),
         ("do you charge anything for topping up with a foreign card?", "money_action", True),
+        # a card or account that does not work is a support question; a payment that failed
+        # or money that went missing is a claim
+        ("tapping my card on the bus does nothing, chip and PIN is fine", "none", False),
+        ("my card was declined at the pharmacy an hour ago", "money_action", True),
+        ("the app says transfers to this account are not allowed, why?", "none", False),
+        ("the cash machine gave me 40 less than I asked for", "money_action", True),
+        ("sorry, could you repeat that?", "none", False),
     ],
 )
 def test_classify_end_to_end(

@@ -49,6 +49,13 @@ def fired(rules: RuleSet, message: str) -> set[str]:
         ("my card payment has been stuck for three days", "payment_pending"),
         ("when will my transfer to Lisbon go through?", "payment_pending"),
         ("there's a direct debit on my statement I don't remember", "unrecognised_charge"),
+        (
+            "there are two payments on my account with my card that I definitely didn't make",
+            "unrecognised_charge",
+        ),
+        ("what rate did you use for my last purchase in yen?", "wrong_amount"),
+        ("I was expecting more cash from the machine in Prague", "wrong_amount"),
+        ("my card payment from a few days ago still has not moved", "payment_pending"),
     ],
 )
 def test_money_wording_fires_a_money_action_rule(rules: RuleSet, message: str, rule: str) -> None:
@@ -67,6 +74,7 @@ def test_money_wording_fires_a_money_action_rule(rules: RuleSet, message: str, r
         ("I want to talk to a real person", "human_request"),
         ("can I chat with somone from your team", "human_request"),
         ("my card was used without my permission", "security"),
+        ("someone has withdrawn money from my account", "security"),
     ],
 )
 def test_people_and_security_rules(rules: RuleSet, message: str, label: str) -> None:
@@ -103,6 +111,19 @@ def test_people_and_security_rules(rules: RuleSet, message: str, label: str) -> 
         "does it cost extra to send out more than one card?",
         "I don't know where the top-up verification code is",
         "I don't know how to check my account history",
+        "my ID verification was rejected, what do I do?",
+        "the identity check keeps failing on my passport photo",
+        "what happens if my card is declined abroad?",
+        "are there cash machines that won't take the card?",
+        "can I top up more than once a day?",
+        "is auto top-up available on the free plan?",
+        "my payee keeps getting rejected when I try to save them",
+        "is there a restriction that stops transfers to crypto exchanges?",
+        "where is the nearest cash machine?",
+        "where do I find the verification code for my top-up card?",
+        "how do refunds to my card normally work?",
+        "Do I need to speak to a representative to change my PIN?",
+        "will any cash machines decline my card?",
     ],
 )
 def test_hard_negatives_escalate_nothing(rules: RuleSet, message: str) -> None:
