@@ -12,6 +12,8 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
+# Browser tests drive the system Chromium; Playwright never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: install demo demo-index test bench lint format clean
 
@@ -30,8 +32,15 @@ demo-index: install
 	$(BIN)/kb-assistant ingest demo/kb/faq demo/kb/manuals
 	$(BIN)/kb-assistant ingest demo/kb/tickets
 
+DEMO_URL := http://127.0.0.1:8000
+
+# Serves the demo help page with the chat widget; opens a browser where there is a desktop.
 demo: demo-index
-	$(BIN)/kb-assistant ask "How do I return something I bought?"
+	@echo "KB Assistant demo: $(DEMO_URL)  (Ctrl-C stops it)"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then \
+		(sleep 8; $(BIN)/python -m webbrowser -t $(DEMO_URL) >/dev/null 2>&1) & fi
+	KB_INGEST_SOURCES=demo/kb/faq,demo/kb/manuals,demo/kb/tickets \
+		$(BIN)/kb-assistant serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

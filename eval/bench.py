@@ -101,6 +101,12 @@ def money_info_section(root: Path, repeat: int) -> str:
     return money_info_answers.render(money_info_answers.run(root, Settings()), machine())
 
 
+def api_section(root: Path, repeat: int) -> str:
+    from eval import bench_api
+
+    return bench_api.render(bench_api.run(), machine())
+
+
 SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "ingest": ingest_section,
     "answers": answers_section,
@@ -108,6 +114,7 @@ SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "retrieval": retrieval_section,
     "escalation": escalation_section,
     "money_info": money_info_section,
+    "api": api_section,
 }
 
 

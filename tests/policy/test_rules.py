@@ -171,3 +171,51 @@ def test_one_typo_from_a_keyword_is_corrected(typo: str, word: str) -> None:
 @pytest.mark.parametrize("word", ["create", "changed", "spending", "payments", "charger"])
 def test_real_words_near_a_keyword_stay(word: str) -> None:
     assert corrected(word) == word
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what exactly is a chargeback?",
+        "partial refund meaning",
+        "what does price adjustment mean",
+        "do gift cards and store credit expire?",
+        "can store credit be spent in the outlet shop?",
+        "can I choose store credit instead of a refund?",
+        "do refunds go back onto the card used for the order?",
+        "can a refund be split between two cards?",
+        "if I cancel before dispatch, is the delivery charge refunded?",
+        "do I get postage back if I return a faulty blender?",
+        "once a return arrives, how long until the money normally reaches my card?",
+        "what are the most common reasons a payment is declined online?",
+        "why do some cards get refused on foreign websites?",
+        "does your shop price match other retailers?",
+        "is there an extra charge for delivery to the islands?",
+        "does next-day shipping cost more?",
+        "are returns free for members?",
+        "when is the annual membership fee taken?",
+        "how do refunds work for items returned by courier?",
+    ],
+)
+def test_a_shops_general_questions_escalate_nothing(rules: RuleSet, message: str) -> None:
+    assert not labels(rules, message) & {"money_action", "human_request", "security"}
+
+
+@pytest.mark.parametrize(
+    ("message", "rule"),
+    [
+        ("I'm opening a chargeback with my bank over the missing rug", "chargeback_dispute"),
+        ("what is this chargeback fee on my account?", "chargeback_dispute"),
+        ("I want store credit for the cracked vase", "compensation"),
+        ("please price match the sofa I bought on Monday", "compensation"),
+        ("my card got declined when I paid for the curtains", "payment_failed"),
+        ("why does my card get declined every time I check out?", "payment_failed"),
+        ("can my refund for the mirror go to my new card instead?", "refund"),
+        ("the promo code wasn't applied and I was charged full price", "wrong_amount"),
+        ("I want the difference back, the price dropped the day after", "money_back"),
+        ("you took the delivery fee twice", "charged_twice"),
+        ("I was charged for delivery although I'm a member", "fee_complaint"),
+    ],
+)
+def test_a_shops_claims_fire_a_money_rule(rules: RuleSet, message: str, rule: str) -> None:
+    assert rule in fired(rules, message)

@@ -1,0 +1,149 @@
+"""One error shape for every failure: `{"error": {"code": "snake_case", "message": "..."}}`.
+
+Our own errors (`ApiError`), FastAPI's validation errors (422, or 400 for a body that is not
+JSON), Starlette's HTTP errors (404, 405, ...), the stores' errors, and anything unexpected
+(500 `internal_error`: the details go to the server's log, never to the client).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kb_assistant.conversations import (
+    ConversationInputError,
+    ConversationNotFoundError,
+    MessageNotFoundError,
+)
+from kb_assistant.handoff import (
+    CaseNotFoundError,
+    CaseStateError,
+    HandoffInputError,
+    NoActiveCaseError,
+)
+
+log = logging.getLogger(__name__)
+
+CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "message_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "not_ready",
+}
+
+
+class ApiError(Exception):
+    """A failure the client can act on: its status, code, message and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, f"http_{status}")
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(
+    status: int, message: str, code: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error response (the code defaults to the one for the status)."""
+    body = error_body(code or CODES.get(status, f"http_{status}"), message)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def describe_validation(errors: Sequence[Any]) -> str:
+    """FastAPI's validation errors as one sentence: where, and what is wrong."""
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "the request is not valid: " + "; ".join(parts) + more
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the one shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    for kind, status in _STORE_ERRORS.items():
+        app.add_exception_handler(kind, _store_error(status))
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, exc.code, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        detail = (broken.get("ctx") or {}).get("error", "JSON decode error")
+        position = broken.get("loc", ("body", "?"))[-1]
+        return error_response(
+            400,
+            f"the body is not valid JSON ({detail} at character {position}): send a JSON object",
+        )
+    return error_response(422, describe_validation(errors))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and message == "Not Found":
+        message = "nothing here: check the address (the API lives under /api/v1)"
+    elif exc.status_code == 405:
+        message = "this address does not accept that method: see /docs for what it does accept"
+    return error_response(exc.status_code, message, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "something went wrong on our side; please try again shortly")
+
+
+_STORE_ERRORS: dict[type[Exception], int] = {
+    ConversationNotFoundError: 404,
+    MessageNotFoundError: 404,
+    CaseNotFoundError: 404,
+    ConversationInputError: 422,
+    HandoffInputError: 422,
+    CaseStateError: 409,
+    NoActiveCaseError: 409,
+}
+
+
+def _store_error(status: int) -> Any:
+    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(status, str(exc))
+
+    return handler

@@ -1,0 +1,65 @@
+"""Customer conversations of the web chat: the store of their messages (which is also each
+chat's event log), customers' ratings, content gaps, and the relay that carries agents'
+replies and case changes into the chat.
+
+`build_conversation_store` builds the store from `Settings`.
+"""
+
+from __future__ import annotations
+
+from kb_assistant.conversations.relay import (
+    CustomerRelay,
+    claimed_text,
+    opened_text,
+    resolved_text,
+)
+from kb_assistant.conversations.store import ConversationStore, new_id
+from kb_assistant.conversations.types import (
+    MAX_COMMENT_CHARS,
+    RATINGS,
+    ROLES,
+    ContentGaps,
+    Conversation,
+    ConversationError,
+    ConversationInputError,
+    ConversationNotFoundError,
+    EventKind,
+    MessageNotFoundError,
+    Rating,
+    Role,
+    StoredMessage,
+    ThumbsDown,
+    UnansweredQuestion,
+)
+from kb_assistant.settings import Settings
+from kb_assistant.storage.db import make_engine
+
+__all__ = [
+    "MAX_COMMENT_CHARS",
+    "RATINGS",
+    "ROLES",
+    "ContentGaps",
+    "Conversation",
+    "ConversationError",
+    "ConversationInputError",
+    "ConversationNotFoundError",
+    "ConversationStore",
+    "CustomerRelay",
+    "EventKind",
+    "MessageNotFoundError",
+    "Rating",
+    "Role",
+    "StoredMessage",
+    "ThumbsDown",
+    "UnansweredQuestion",
+    "build_conversation_store",
+    "claimed_text",
+    "new_id",
+    "opened_text",
+    "resolved_text",
+]
+
+
+def build_conversation_store(settings: Settings) -> ConversationStore:
+    """The conversation store on the configured database (`KB_DATABASE_URL`, default SQLite)."""
+    return ConversationStore(make_engine(settings.resolved_database_url))

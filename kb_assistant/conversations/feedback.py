@@ -1,0 +1,78 @@
+"""Customers' ratings of replies, and the content gaps they reveal together with the
+questions answered "I don't know": what the knowledge base is missing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from kb_assistant.conversations.tables import ConversationMessageRow, FeedbackRow
+from kb_assistant.conversations.types import (
+    ContentGaps,
+    ConversationInputError,
+    MessageNotFoundError,
+    ThumbsDown,
+    UnansweredQuestion,
+)
+from kb_assistant.handoff.types import as_utc, utcnow
+
+
+def content_gaps(session: Session, limit: int) -> ContentGaps:
+    """Questions answered "I don't know" and replies rated down (with the question they
+    answered), newest first, at most `limit` of each."""
+    question = aliased(ConversationMessageRow)
+    reply = ConversationMessageRow
+    unanswered = (
+        select(reply, question.text)
+        .outerjoin(question, question.id == reply.reply_to)
+        .where(reply.action == "dont_know")
+        .order_by(reply.created_at.desc())
+        .limit(limit)
+    )
+    disliked = (
+        select(FeedbackRow, reply.text, question.text)
+        .join(reply, reply.id == FeedbackRow.message_id)
+        .outerjoin(question, question.id == reply.reply_to)
+        .where(FeedbackRow.rating == "down")
+        .order_by(FeedbackRow.updated_at.desc())
+        .limit(limit)
+    )
+    return ContentGaps(
+        [
+            UnansweredQuestion(q or "", r.conversation_id, as_utc(r.created_at), r.reason)
+            for r, q in session.execute(unanswered)
+        ],
+        [
+            ThumbsDown(q or "", a, f.comment, f.conversation_id, as_utc(f.updated_at))
+            for f, a, q in session.execute(disliked)
+        ],
+    )
+
+
+def save_rating(
+    session: Session, conversation_id: str, message_id: str, rating: str, comment: str | None
+) -> None:
+    """Inside a transaction: rate one of the assistant's replies, replacing an earlier rating."""
+    message = session.get(ConversationMessageRow, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        raise MessageNotFoundError(
+            f"this conversation has no message {message_id!r}: rate one of its replies"
+        )
+    if message.role != "assistant":
+        raise ConversationInputError("only the assistant's replies can be rated")
+    now = utcnow()
+    row = session.get(FeedbackRow, message_id)
+    if row is None:
+        session.add(
+            FeedbackRow(
+                message_id=message_id,
+                conversation_id=conversation_id,
+                rating=rating,
+                comment=comment,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.flush()
+    else:
+        row.rating, row.comment, row.updated_at = rating, comment, now

@@ -1,0 +1,82 @@
+"""A customer chatting on the demo page: streamed answers with sources, a handoff to a person,
+the agent's reply arriving live, and a transcript that survives a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.browser.constants import ADMIN_KEY
+from tests.browser.widget import Widget, opening_words, wait_until
+from tests.conftest import REPO_ROOT
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+ANSWERABLE = "How long does delivery take?"
+REFUND = "I want a refund for my broken lamp"
+
+
+def admin(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    response = httpx.request(method, url, headers={"X-API-Key": ADMIN_KEY}, **kwargs)
+    assert response.status_code < 300, f"{method} {url}: {response.status_code} {response.text}"
+    return response
+
+
+def test_answer_streams_with_sources_and_survives_a_reload(widget: Widget, api_url: str) -> None:
+    widget.goto(f"{api_url}/")
+    widget.open()
+
+    reply = widget.ask(ANSWERABLE)
+
+    assert reply["action"] == "answer", reply
+    assert widget.message_posts, "the widget sent no message"
+    assert "text/event-stream" in widget.message_posts[-1].headers.get("accept", "")
+    shown = widget.messages("assistant").last
+    sources = shown.locator(".kb-sources a")
+    expect(sources.first).to_be_visible()
+    cited = {c["url"] for c in reply["citations"] if c["url"]}
+    hrefs = {sources.nth(i).get_attribute("href") for i in range(sources.count())}
+    assert hrefs and hrefs <= cited, f"source links {hrefs} are not the reply's sources {cited}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.page.screenshot(path=str(ARTIFACTS / "widget-chat.png"))
+
+    widget.page.reload()
+    widget.open()
+    expect(widget.messages("customer").last).to_contain_text(ANSWERABLE)
+    expect(widget.messages("assistant").last).to_contain_text(opening_words(reply["text"]))
+    expect(widget.messages("assistant").last.locator(".kb-sources a").first).to_be_visible()
+    assert widget.console_errors == []
+
+
+def test_refund_hands_off_and_the_agent_reply_arrives_live(widget: Widget, api_url: str) -> None:
+    widget.goto(f"{api_url}/")
+    widget.open()
+
+    reply = widget.ask(REFUND)
+
+    assert reply["action"] == "escalate", reply
+    banner = widget.page.locator(".kb-handoff")
+    expect(banner).to_be_visible()
+    waiting = banner.inner_text()
+    assert waiting.strip(), "the handoff banner says nothing"
+    conversation = widget.stored_conversation()["conversation_id"]
+    cases = admin("GET", f"{api_url}/api/v1/admin/cases", params={"state": "open"}).json()
+    case_id = next(c["id"] for c in cases["cases"] if c["conversation_id"] == conversation)
+
+    admin("POST", f"{api_url}/api/v1/admin/cases/{case_id}/claim", json={"agent": "Maya"})
+    wait_until(lambda: banner.inner_text() != waiting, "the banner to show the case was claimed")
+    text = "Hi, I'm Maya from the support team. I'm looking at your lamp order now."
+    admin(
+        "POST",
+        f"{api_url}/api/v1/admin/cases/{case_id}/messages",
+        json={"agent": "Maya", "text": text},
+    )
+    expect(widget.messages("agent").last).to_contain_text(text)
+
+    widget.page.reload()
+    widget.open()
+    expect(widget.messages("customer").first).to_contain_text(REFUND)
+    expect(widget.messages("agent").last).to_contain_text(text)
+    expect(widget.page.locator(".kb-handoff")).to_be_visible()
+    assert widget.console_errors == []
