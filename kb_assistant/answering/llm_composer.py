@@ -187,12 +187,35 @@ class LlmComposer:
         draft = draft_from_text(text, len(passages))
         return replace(draft, tokens_in=usage[0], tokens_out=usage[1])
 
-    def stream(self, request: AnswerRequest, passages: Sequence[Passage]) -> Iterator[str]:
+    def stream(self, request: AnswerRequest, passages: Sequence[Passage]) -> LlmStream:
         """The reply as it is generated, in text pieces; raises `LlmError` when it fails.
 
         The pieces are the model's raw text, not yet verified: join them and pass the result
-        through `draft_from_text` and the verifier before a customer sees it.
+        through `draft_from_text` and the verifier before a customer sees it. Once iterated,
+        the stream holds the tokens the reply cost.
         """
-        for response in stream_chat(self.llm, self.messages(request, passages)):
+        return LlmStream(self.llm, self.messages(request, passages))
+
+
+class LlmStream:
+    """One streamed LLM reply: iterate it for the text pieces; afterwards `tokens_in` and
+    `tokens_out` hold what the endpoint reported (or an estimate when it reports nothing)."""
+
+    def __init__(self, llm: LLM, messages: Sequence[ChatMessage]) -> None:
+        self.llm = llm
+        self.messages = list(messages)
+        self.tokens_in = 0
+        self.tokens_out = 0
+
+    def __iter__(self) -> Iterator[str]:
+        text, last = "", None
+        for response in stream_chat(self.llm, self.messages):
+            last = response
             if response.delta:
+                text += response.delta
                 yield response.delta
+        usage = reported_usage(last) if last is not None else None
+        if usage is None:
+            sent = "\n".join(message.content or "" for message in self.messages)
+            usage = (estimate_tokens(sent), estimate_tokens(text))
+        self.tokens_in, self.tokens_out = usage

@@ -103,10 +103,13 @@ class AnswerService:
         started = time.perf_counter()
         buffer = SentenceBuffer(len(prepared.passages))
         try:
-            for token in self.llm.stream(request, prepared.passages):
+            reply = self.llm.stream(request, prepared.passages)
+            for token in reply:
                 yield from self._verified_deltas(buffer.feed(token), prepared)
             yield from self._verified_deltas(buffer.close(), prepared)
-            draft: Draft | None = Draft(tuple(buffer.emitted), "llm")
+            draft: Draft | None = Draft(
+                tuple(buffer.emitted), "llm", tokens_in=reply.tokens_in, tokens_out=reply.tokens_out
+            )
         except Exception as exc:  # an unreachable or failing LLM must not lose the answer
             log.warning("LLM failed while streaming, answering extractively: %s", exc)
             draft = None
