@@ -17,23 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
 from eval.answers_eval import percentile
 from eval.questions import load_answerable
+from eval.server import ServerProcess
 
 CUSTOMERS = 20
 SECONDS = 60.0
@@ -41,101 +37,6 @@ THINK_S = (0.2, 1.0)
 QUESTIONS_PER_CONVERSATION = 5
 UNLIMITED = "1000000/60"
 RATE_LIMIT_ENV = {"KB_RATE_LIMIT_CONVERSATION": UNLIMITED, "KB_RATE_LIMIT_CLIENT": UNLIMITED}
-
-
-class ServerProcess:
-    """A real `kb-assistant serve` on a free loopback port, in a child process.
-
-    Its environment is this one without any `KB_*` variable, plus `KB_DATA_DIR` and `env`;
-    it runs in `data_dir` so that no developer's `.env` leaks in. Entering waits for
-    `/ready`; leaving stops the process. The browser tests and the API fuzzing use it too.
-    """
-
-    def __init__(
-        self, data_dir: Path, env: Mapping[str, str] | None = None, ready_timeout_s: float = 180
-    ) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-        self._env = dict(env or {})
-        self._ready_timeout_s = ready_timeout_s
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-        env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-        env.update(KB_DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1", **self._env)
-        command = [sys.executable, "-m", "kb_assistant", "serve", "--host", "127.0.0.1"]
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
-            cwd=self.data_dir,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self._ready_timeout_s
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"the server exited at start-up:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(
-            f"the server was not ready after {self._ready_timeout_s:.0f} s:\n{self.log_tail()}"
-        )
-
-    def stop(self) -> None:
-        """Stop the server (politely, then not) and close its log."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._log is not None:
-            self._log.close()
-
-    def peak_rss_bytes(self) -> int:
-        """The server's peak resident memory so far (Linux `VmHWM`); 0 where unknown."""
-        if self._process is None:
-            return 0
-        status = Path(f"/proc/{self._process.pid}/status")
-        for line in status.read_text().splitlines() if status.exists() else []:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the server's output, for error messages."""
-        if not self.log_path.exists():
-            return ""
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-
-def free_port() -> int:
-    """A TCP port on loopback nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -4,7 +4,6 @@ and the live event stream that carries an agent's replies to the customer."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,16 +14,11 @@ import httpx
 import pytest
 import uvicorn
 
+from eval.server import free_port
 from kb_assistant.api import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.settings import Settings
 from tests.api.conftest import ADMIN_KEY, ANSWERABLE, REFUND, admin, parse_sse
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

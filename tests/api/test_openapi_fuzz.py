@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 from schemathesis.core.result import Ok
 
-from eval.bench_api import ServerProcess
+from eval.server import ServerProcess
 from kb_assistant.settings import Settings
 
 ADMIN_KEY = "fuzzing-admin-key"

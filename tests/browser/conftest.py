@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from eval.bench_api import ServerProcess
+from eval.server import ServerProcess
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 from tests.browser.constants import ADMIN_KEY, CHROMIUM, CHROMIUM_ARGS, MARKUP_FAQ

@@ -80,3 +80,25 @@ def test_refund_hands_off_and_the_agent_reply_arrives_live(widget: Widget, api_u
     expect(widget.messages("agent").last).to_contain_text(text)
     expect(widget.page.locator(".kb-handoff")).to_be_visible()
     assert widget.console_errors == []
+
+
+def test_a_thumbs_down_takes_an_optional_comment_into_the_content_gaps(
+    widget: Widget, api_url: str
+) -> None:
+    widget.goto(f"{api_url}/")
+    widget.open()
+    widget.ask(ANSWERABLE)
+    shown = widget.messages("assistant").last
+
+    shown.locator("button.kb-down").click()
+    expect(shown.locator("button.kb-down")).to_have_attribute("aria-pressed", "true")
+    comment = "I wanted the delivery times for the Channel Islands"
+    widget.page.locator("textarea.kb-comment-input").fill(comment)
+    widget.page.locator("button.kb-comment-send").click()
+    expect(widget.page.locator(".kb-comment")).to_have_count(0)
+
+    conversation = widget.stored_conversation()["conversation_id"]
+    gaps = admin("GET", f"{api_url}/api/v1/admin/content-gaps").json()["thumbs_down"]
+    mine = [g for g in gaps if g["conversation_id"] == conversation]
+    assert [(g["question"], g["comment"]) for g in mine] == [(ANSWERABLE, comment)]
+    assert widget.console_errors == []

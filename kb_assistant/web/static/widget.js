@@ -496,11 +496,37 @@
       await ensureSession();
       await call("POST", conversationPath("/feedback"), { message_id: id, rating });
       thanks.textContent = "Thanks for your feedback.";
+      if (rating === "down") addComment(chosen.closest(".kb-feedback"), id, thanks);
     } catch (error) {
       chosen.setAttribute("aria-pressed", "false");
       other.setAttribute("aria-pressed", before);
       notify(friendly(error, "We couldn't save your feedback. Please try again in a moment."));
     }
+  }
+
+  /** After a thumbs-down: an optional line on what was missing, sent with the rating. */
+  function addComment(group, id, thanks) {
+    if (!group || group.querySelector(".kb-comment")) return;
+    const label = el("label", { text: "What was missing? (optional)" });
+    const input = el("textarea", { class: "kb-comment-input", rows: "2", maxlength: "1000" });
+    const send = el("button", { type: "button", class: "kb-comment-send", text: "Send" });
+    label.append(input);
+    const form = el("div", { class: "kb-comment" }, [label, send]);
+    send.addEventListener("click", async () => {
+      const comment = input.value.trim();
+      if (!comment) return;
+      send.disabled = true;
+      try {
+        await call("POST", conversationPath("/feedback"), { message_id: id, rating: "down", comment });
+        form.remove();
+        thanks.textContent = "Thanks, that helps us improve.";
+      } catch (error) {
+        send.disabled = false;
+        notify(friendly(error, "We couldn't save your comment. Please try again in a moment."));
+      }
+    });
+    group.after(form);
+    input.focus();
   }
 
   function addOffer(node) {
