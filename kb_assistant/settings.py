@@ -212,6 +212,23 @@ class Settings(BaseSettings):
         description="Comma-separated files or folders the admin API's ingest job (and "
         "`make demo`) indexes.",
     )
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Slack app's bot token (xoxb-…); set: the Slack app for agents is on."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Slack app's signing secret; verifies requests to /slack/events."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="Slack app-level token (xapp-…) for Socket Mode (`kb-assistant slack`)."
+    )
+    slack_agent_channel: str | None = Field(
+        None, description="Slack channel id of the support agents' channel (C…)."
+    )
+    slack_api_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="Slack Web API base URL; unset: https://slack.com/api/.",
+    )
     server_host: str = Field("127.0.0.1", min_length=1, description="Address `serve` binds to.")
     server_port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
 

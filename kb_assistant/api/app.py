@@ -24,6 +24,7 @@ from kb_assistant.api.ingest_jobs import IngestJobs
 from kb_assistant.api.metrics import ApiMetrics, MetricsMiddleware
 from kb_assistant.api.ratelimit import RateLimits
 from kb_assistant.api.security import BodyLimitMiddleware, CorsMiddleware, SecurityHeadersMiddleware
+from kb_assistant.api.slack_mount import mount_slack
 from kb_assistant.api.state import ApiState
 from kb_assistant.api.tokens import ConversationTokens, token_secret
 from kb_assistant.conversations import CustomerRelay, build_conversation_store
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(routes_chat.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_ops.router)
+    mount_slack(app, settings, state)  # POST /slack/events, when the Slack app is configured
     app.include_router(pages.router)  # last: it serves any other single name as a file
     # Added innermost first: metrics see every response, including the refusals below.
     app.add_middleware(BodyLimitMiddleware)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest, policy, serve
+from kb_assistant.cli import ask, evaluate, ingest, policy, serve, slack
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -27,6 +27,7 @@ examples:
   kb-assistant ask "How do I return an item?"
   kb-assistant classify "I was charged twice for my order" --json
   kb-assistant serve --port 8000
+  kb-assistant slack
 """
 
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy.register(commands)
     evaluate.register(commands)
     serve.register(commands)
+    slack.register(commands)
     return parser
 
 

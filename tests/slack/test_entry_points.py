@@ -1,0 +1,56 @@
+"""The Slack app's entry points: `POST /slack/events` on the API, and `kb-assistant slack`."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb_assistant.api import create_app
+from kb_assistant.assistant import Assistant
+from kb_assistant.cli import main
+from kb_assistant.settings import Settings
+from tests.slack.conftest import CHANNEL, signed_headers, slash_body
+from tests.slack.stand_in import SlackStandIn
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_the_api_answers_a_signed_slash_command(
+    slack_settings: Settings, slack_assistant: Assistant, stand_in: SlackStandIn
+) -> None:
+    body = slash_body("How do I descale my kettle?")
+    with TestClient(create_app(slack_settings, assistant=slack_assistant)) as client:
+        headers = {"content-type": FORM, **signed_headers(body)}
+        response = client.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 200 and "Searching" in response.text
+        answer = stand_in.wait_for("chat.update")[0].body
+        assert answer["channel"] == CHANNEL and "Sources" in str(answer["blocks"])
+        forged = {**headers, "x-slack-signature": "v0=" + "1" * 64}
+        assert client.post("/slack/events", content=body, headers=forged).status_code == 401
+
+
+def test_the_api_has_no_slack_route_unless_configured(
+    settings: Settings, slack_assistant: Assistant
+) -> None:
+    with TestClient(create_app(settings, assistant=slack_assistant)) as client:
+        assert client.post("/slack/events", content="{}").status_code in (404, 405)
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "KB_SLACK_BOT_TOKEN"),
+        ({"KB_SLACK_BOT_TOKEN": "xoxb-1"}, "KB_SLACK_APP_TOKEN"),
+    ],
+)
+def test_slack_command_names_the_missing_token(
+    clean_env: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    missing: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["slack"]) == 2
+    assert missing in capsys.readouterr().err
