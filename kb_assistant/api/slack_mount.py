@@ -37,7 +37,9 @@ def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
         return False
     from kb_assistant.slack import build_slack_app
 
-    bolt = build_slack_app(settings, LiveAnswers(state), verify_token=False)
+    # With an agents' channel, escalated cases are worked there (claim, reply, resolve).
+    relay = state.relay if settings.slack_agent_channel else None
+    bolt = build_slack_app(settings, LiveAnswers(state), verify_token=False, relay=relay)
 
     @app.post(SLACK_EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb_assistant.cli.common import CliError, load_settings, translated_errors
 from kb_assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from kb_assistant.conversations import CustomerRelay
 
 REQUIRED = (
     ("slack_bot_token", "KB_SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…)"),
@@ -54,6 +57,21 @@ def run_slack(args: argparse.Namespace) -> int:
     configure_process(settings)
     with translated_errors():
         answers = build_answer_service(settings)
-        app = build_slack_app(settings, answers)
+        app = build_slack_app(settings, answers, relay=_relay(settings))
     SocketModeHandler(app, app_token).start()
     return 0
+
+
+def _relay(settings: Settings) -> CustomerRelay | None:
+    """With an agents' channel, agents also work escalated cases there (claim, reply, resolve);
+    their actions reach the customer's chat through the shared store."""
+    if not settings.slack_agent_channel:
+        return None
+    from kb_assistant.conversations import CustomerRelay, build_conversation_store
+    from kb_assistant.handoff import build_handoff_store
+
+    return CustomerRelay(
+        build_handoff_store(settings),
+        build_conversation_store(settings),
+        settings.handoff_response_time,
+    )

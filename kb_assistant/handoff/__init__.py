@@ -63,14 +63,28 @@ def build_handoff_store(settings: Settings) -> HandoffStore:
 
 
 def build_handoff_sink(settings: Settings) -> HandoffSink:
-    """The log, plus the helpdesk webhook when `KB_HANDOFF_WEBHOOK_URL` is set."""
-    log = LogSink()
-    if not settings.handoff_webhook_url:
-        return log
-    secret = settings.handoff_webhook_secret
-    webhook = WebhookSink(
-        settings.handoff_webhook_url,
-        None if secret is None else secret.get_secret_value(),
-        settings.handoff_webhook_timeout_s,
-    )
-    return FanOutSink([log, webhook])
+    """The log, plus the helpdesk webhook when `KB_HANDOFF_WEBHOOK_URL` is set, plus the
+    support agents' Slack channel when `KB_SLACK_BOT_TOKEN` and `KB_SLACK_AGENT_CHANNEL` are."""
+    sinks: list[HandoffSink] = [LogSink()]
+    if settings.handoff_webhook_url:
+        secret = settings.handoff_webhook_secret
+        sinks.append(
+            WebhookSink(
+                settings.handoff_webhook_url,
+                None if secret is None else secret.get_secret_value(),
+                settings.handoff_webhook_timeout_s,
+            )
+        )
+    if settings.slack_bot_token is not None and (settings.slack_agent_channel or "").strip():
+        sinks.append(_slack_sink(settings))
+    return sinks[0] if len(sinks) == 1 else FanOutSink(sinks)
+
+
+def _slack_sink(settings: Settings) -> HandoffSink:
+    # Imported here: the Slack app imports this package, not the other way round.
+    from kb_assistant.slack.app import slack_client
+    from kb_assistant.slack.cases import SlackCaseMessages, SlackHandoffSink
+
+    messages = SlackCaseMessages(make_engine(settings.resolved_database_url))
+    channel = (settings.slack_agent_channel or "").strip()
+    return SlackHandoffSink(slack_client(settings), channel, messages)

@@ -1,7 +1,8 @@
 """A stand-in for the Slack Web API on 127.0.0.1: answers the methods the app calls and
 records every call (method name and its JSON or form body), so tests can see what was posted.
 
-`failures` maps a method name to the Slack error it should answer with (`not_in_channel`).
+`failures` maps a method name to the Slack error it should answer with (`not_in_channel`);
+`members` is who `conversations.members` lists, whatever the channel.
 Any path that is not under `/api/` (a slash command's `response_url`) is recorded as well.
 """
 
@@ -33,6 +34,7 @@ class SlackStandIn:
     """Use as a context manager; it listens between enter and exit."""
 
     failures: dict[str, str] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)  # of every channel, for conversations.members
     calls: list[ApiCall] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
@@ -89,6 +91,10 @@ class SlackStandIn:
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001"}
         if method == "users.info":
             return {"ok": True, "user": {"id": body.get("user"), "name": "agent"}}
+        if method == "conversations.members":
+            return {"ok": True, "members": list(self.members), "response_metadata": {}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts") or ts}
         return {"ok": True}

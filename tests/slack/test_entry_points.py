@@ -9,8 +9,12 @@ from kb_assistant.api import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.cli import main
 from kb_assistant.settings import Settings
-from tests.slack.conftest import CHANNEL, signed_headers, slash_body
+from kb_assistant.slack import SlackCaseMessages, SlackHandoffSink, slack_client
+from kb_assistant.storage.db import make_engine
+from tests.handoff.conftest import make_packet
+from tests.slack.conftest import AGENT, CHANNEL, signed_headers, slash_body
 from tests.slack.stand_in import SlackStandIn
+from tests.slack.test_cases import case_action, wait_until
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -54,3 +58,27 @@ def test_slack_command_names_the_missing_token(
         monkeypatch.setenv(name, value)
     assert main(["slack"]) == 2
     assert missing in capsys.readouterr().err
+
+
+def test_the_api_lets_agents_work_cases_in_the_agents_channel(
+    slack_settings: Settings, slack_assistant: Assistant, stand_in: SlackStandIn
+) -> None:
+    settings = slack_settings.model_copy(update={"slack_agent_channel": CHANNEL})
+    with TestClient(create_app(settings, assistant=slack_assistant)) as client:
+        conversation = client.post("/api/v1/conversations", json={}).json()["conversation_id"]
+        cases = slack_assistant.handoffs.store
+        case, _ = cases.open_case(make_packet(conversation))
+        messages = SlackCaseMessages(make_engine(settings.resolved_database_url))
+        SlackHandoffSink(slack_client(settings), CHANNEL, messages).deliver(case)
+        place = messages.place_of(case.id)
+        assert place is not None
+        stand_in.members.append(AGENT)
+
+        body = case_action("kb_case_claim", case.id, place[1])
+        response = client.post(
+            "/slack/events", content=body, headers={"content-type": FORM, **signed_headers(body)}
+        )
+
+        assert response.status_code == 200
+        wait_until(lambda: cases.get(case.id).state == "claimed")
+        assert stand_in.wait_for("chat.update")[0].body["ts"] == place[1]
