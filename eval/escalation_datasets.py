@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from kb_assistant.jsonl import json_objects
+
 GoldGroup = Literal["escalate", "borderline", "money_info", "answer"]
 GOLD_GROUPS: tuple[GoldGroup, ...] = ("escalate", "borderline", "money_info", "answer")
 DATASETS = ("banking77", "bitext", "nlupp")
@@ -252,14 +254,4 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> Iterator[dict[str, str]]
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EscalationDataError(f"{path}, line {number}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise EscalationDataError(f"{path}, line {number}: expected a JSON object")
-            yield row
+    return (row for _, row in json_objects(path, EscalationDataError))

@@ -16,13 +16,13 @@ for another knowledge base. A malformed row raises `QuestionSetError` naming fil
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
 from kb_assistant.answering.types import Role, Turn
+from kb_assistant.jsonl import json_objects
 from kb_assistant.retrieval import Channel
 
 QUESTIONS_DIR = Path(__file__).parent / "questions"
@@ -122,16 +122,7 @@ def _objects(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
     """The JSON objects of a JSON Lines file with their line numbers; blank lines skipped."""
     if not path.is_file():
         raise QuestionSetError(f"{path}: question file not found")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise QuestionSetError(f"{path.name}:{number}: not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise QuestionSetError(f"{path.name}:{number}: expected a JSON object")
-        yield number, row
+    yield from json_objects(path, QuestionSetError, name=path.name)
 
 
 def _load(path: Path, fields: frozenset[str], parse: Callable[[dict[str, object]], _T]) -> list[_T]:

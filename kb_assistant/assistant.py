@@ -115,9 +115,9 @@ class Assistant:
             yield StreamEvent("final", answer=routed)
             return
         for event in self.answers.stream(routed):
-            if event.kind == "final" and event.answer is not None:
-                answer = _with_policy(event.answer, decision)
-                answer.timings = {"policy": policy_seconds, **answer.timings}
+            if event.kind == "final" and event.answer is not None:  # completed in place
+                _with_policy(event.answer, decision)
+                event.answer.timings = {"policy": policy_seconds, **event.answer.timings}
             yield event
 
     def request_person(

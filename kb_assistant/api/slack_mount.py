@@ -8,7 +8,6 @@ signature. Dispatch runs on a worker thread so the event loop never waits on Sla
 from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.concurrency import run_in_threadpool
 
 from kb_assistant.answering.types import Answer, AnswerRequest
@@ -35,6 +34,8 @@ def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
     """Add `POST /slack/events` when the Slack app is configured; returns whether it was."""
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         return False
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+
     from kb_assistant.slack import build_slack_app
 
     # With an agents' channel, escalated cases are worked there (claim, reply, resolve).

@@ -9,11 +9,11 @@ the classifier learns their customers' wording without a code change.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb_assistant.jsonl import json_objects
 from kb_assistant.policy.types import POLICY_CLASSES, PolicyClass
 from kb_assistant.settings import ConfigurationError
 
@@ -80,17 +80,7 @@ def _csv_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
 
 
 def _jsonl_rows(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigurationError(f"{path}:{number}: not valid JSON ({exc})") from None
-            if not isinstance(row, dict):
-                raise ConfigurationError(f"{path}:{number}: each line must be a JSON object")
-            yield number, row
+    return json_objects(path, ConfigurationError)
 
 
 def _validated(rows: Sequence[tuple[int, dict[str, object]]], path: Path) -> list[Example]:

@@ -218,7 +218,7 @@ def test_labeled_file_errors_say_what_to_fix(tmp_path: Path, content: str, messa
 def test_bad_jsonl_line_and_unknown_dataset_are_reported(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "a", "escalate": true}\nnot json\n', encoding="utf-8")
-    with pytest.raises(EscalationDataError, match="line 2: not JSON"):
+    with pytest.raises(EscalationDataError, match=":2: not valid JSON"):
         load_labeled_file(path)
     with pytest.raises(EscalationDataError, match="neither one of banking77, bitext, nlupp"):
         load_dataset("banking78", tmp_path)
