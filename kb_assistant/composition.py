@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from connectors import ConnectorOptions
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from kb_assistant.answering.service import AnswerService
     from kb_assistant.assistant import Assistant
+    from kb_assistant.faq import FaqPublisher
 
 
 def configure_process(settings: Settings) -> None:
@@ -98,6 +101,29 @@ def build_ingest_pipeline(
         flush_chunks=settings.ingest_flush_chunks,
         progress=progress,
         overlap_reading=settings.embedding_device != "cpu",
+    )
+
+
+def build_faq_publisher(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    pipeline: Callable[[], IngestPipeline] | None = None,
+    lock: AbstractContextManager[object] | None = None,
+) -> FaqPublisher:
+    """Publishes approved FAQ drafts to the agents' FAQ file (written in the field names the
+    FAQ reader is configured for) and indexes it; `lock` is shared with other ingestion."""
+    from kb_assistant.faq import AgentFaqFile, FaqFields, FaqPublisher
+
+    fields = FaqFields(
+        question=settings.faq_question_field or "question",
+        answer=settings.faq_answer_field or "answer",
+        id=settings.faq_id_field or "id",
+    )
+    return FaqPublisher(
+        AgentFaqFile(settings.resolved_agent_faq_path, fields),
+        pipeline or (lambda: build_ingest_pipeline(settings, embedder=embedder)),
+        lock,
     )
 
 

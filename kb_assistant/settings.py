@@ -212,6 +212,11 @@ class Settings(BaseSettings):
         description="Comma-separated files or folders the admin API's ingest job (and "
         "`make demo`) indexes.",
     )
+    agent_faq_path: Path | None = Field(
+        None,
+        description="JSON Lines file holding the FAQ entries agents approved in Slack; it is "
+        "indexed as public FAQs. Default: <data_dir>/agent-faq.jsonl.",
+    )
     slack_bot_token: SecretStr | None = Field(
         None, description="Slack app's bot token (xoxb-…); set: the Slack app for agents is on."
     )
@@ -290,6 +295,10 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def resolved_agent_faq_path(self) -> Path:
+        return self.agent_faq_path or self.data_dir / "agent-faq.jsonl"
 
     @property
     def keyword_index_dir(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,3 +112,12 @@ def demo_settings(
     pipeline.run([DEMO_KB / "faq", DEMO_KB / "manuals"], visibility="public")
     pipeline.run([DEMO_KB / "tickets"], visibility="internal")
     return settings
+
+
+@pytest.fixture
+def own_demo_settings(demo_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings over a private copy of the indexed demo knowledge base, for tests that change
+    the index."""
+    data_dir = tmp_path / "own-demo"
+    shutil.copytree(demo_settings.data_dir, data_dir)
+    return demo_settings.model_copy(update={"data_dir": data_dir, "database_url": ""})

@@ -64,7 +64,13 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if state.assistant is None:
             await run_in_threadpool(state.start)
-        yield
+        for work in state.background:
+            work.start()
+        try:
+            yield
+        finally:
+            for work in state.background:
+                await run_in_threadpool(work.stop)
 
     app = FastAPI(
         title="KB Assistant",
@@ -112,7 +118,11 @@ def _state(
         tokens=ConversationTokens(token_secret(settings), settings.token_ttl_s),
         limits=RateLimits.from_settings(settings),
         metrics=ApiMetrics(),
-        jobs=IngestJobs(ingest_pipeline, settings.ingest_sources),
+        jobs=IngestJobs(
+            ingest_pipeline,
+            settings.ingest_sources,
+            optional_sources=[settings.resolved_agent_faq_path],
+        ),
         builder=lambda: build_assistant(settings, embedder=embedder, llm=llm),
         assistant=assistant,
     )

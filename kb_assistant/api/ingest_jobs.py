@@ -62,16 +62,32 @@ class IngestJob:
 class IngestJobs:
     """Starts ingestion jobs over `sources` and remembers the last few."""
 
-    def __init__(self, pipeline: Callable[[], IngestPipeline], sources: Sequence[Path]) -> None:
-        self._pipeline = pipeline
+    def __init__(
+        self,
+        pipeline: Callable[[], IngestPipeline],
+        sources: Sequence[Path],
+        *,
+        optional_sources: Sequence[Path] = (),
+        ingest_lock: threading.Lock | None = None,
+    ) -> None:
+        """`optional_sources` are indexed too when they exist (the agents' FAQ file);
+        `ingest_lock` is held while a job runs, shared with other ingestion in the process."""
+        self.pipeline = pipeline
         self.sources = list(sources)
+        self.optional_sources = list(optional_sources)
+        self.ingest_lock = ingest_lock or threading.Lock()
         self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
         self._lock = threading.Lock()
+
+    def current_sources(self) -> list[Path]:
+        """The configured sources, and the optional ones that exist now."""
+        return [*self.sources, *(path for path in self.optional_sources if path.exists())]
 
     def start(self) -> IngestJob:
         """Start a job in a background thread; `IngestJobError` when one is running or there
         is nothing configured to ingest."""
-        if not self.sources:
+        sources = self.current_sources()
+        if not sources:
             raise IngestJobError(
                 "no_sources",
                 "no sources are configured: set KB_INGEST_SOURCES to the files or folders to index",
@@ -82,7 +98,7 @@ class IngestJobs:
                 raise IngestJobError(
                     "conflict", f"ingest job {running.id} is still running: wait for it to finish"
                 )
-            job = IngestJob(f"ingest-{uuid.uuid4().hex[:12]}", [str(p) for p in self.sources])
+            job = IngestJob(f"ingest-{uuid.uuid4().hex[:12]}", [str(p) for p in sources])
             self._jobs[job.id] = job
             while len(self._jobs) > KEPT_JOBS:
                 self._jobs.popitem(last=False)
@@ -96,7 +112,9 @@ class IngestJobs:
     def _run(self, job: IngestJob) -> None:
         state: JobState = "failed"
         try:
-            job.report = self._pipeline().run(self.sources).to_json()
+            with self.ingest_lock:
+                report = self.pipeline().run([Path(source) for source in job.sources])
+            job.report = report.to_json()
             state = "done"
         except Exception as exc:  # reported on the job; the server keeps running
             log.exception("ingest job %s failed", job.id)

@@ -31,16 +31,31 @@ class LiveAnswers:
 
 
 def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
-    """Add `POST /slack/events` when the Slack app is configured; returns whether it was."""
+    """Add `POST /slack/events` when the Slack app is configured; returns whether it was.
+
+    With an agents' channel, escalated cases are worked there (claim, reply, resolve, save
+    as FAQ); approved FAQ entries are indexed under the API's ingestion lock, with the
+    assistant's loaded model, and its case messages follow changes made through the admin
+    API while the app runs.
+    """
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         return False
     from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 
-    from kb_assistant.slack import build_slack_app
+    from kb_assistant.composition import build_faq_publisher
+    from kb_assistant.slack import build_case_desk, build_slack_app, slack_client
 
-    # With an agents' channel, escalated cases are worked there (claim, reply, resolve).
-    relay = state.relay if settings.slack_agent_channel else None
-    bolt = build_slack_app(settings, LiveAnswers(state), verify_token=False, relay=relay)
+    client = slack_client(settings)
+    desk = None
+    if settings.slack_agent_channel:
+        publisher = build_faq_publisher(
+            settings, pipeline=state.jobs.pipeline, lock=state.jobs.ingest_lock
+        )
+        desk = build_case_desk(settings, client, state.relay, publisher)
+        state.background.append(desk.mirror)
+    bolt = build_slack_app(
+        settings, LiveAnswers(state), client=client, verify_token=False, desk=desk
+    )
 
     @app.post(SLACK_EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:

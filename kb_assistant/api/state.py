@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kb_assistant.api.errors import ApiError
 from kb_assistant.api.ingest_jobs import IngestJobs
@@ -27,6 +28,14 @@ from kb_assistant.settings import ConfigurationError, Settings
 log = logging.getLogger(__name__)
 
 RETRY_START_S = 5.0  # at most one attempt to build the assistant per this many seconds
+
+
+class Background(Protocol):
+    """Work that runs beside the server (a thread), started and stopped with it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -44,6 +53,7 @@ class ApiState:
     builder: Callable[[], Assistant]
     assistant: Assistant | None = None
     start_error: str | None = None
+    background: list[Background] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_attempt: float = float("-inf")
 

@@ -55,11 +55,27 @@ def run_ingest(args: argparse.Namespace) -> int:
         report = pipeline.run(
             args.paths, kind=args.kind, visibility=args.visibility, full=args.full
         )
+        if args.full:
+            _restore_agent_faq(pipeline, settings.resolved_agent_faq_path, args.paths, args.json)
     if args.json:
         print_json(report.to_json())
     else:
         print(report.to_text())
     return report.exit_code
+
+
+def _restore_agent_faq(pipeline: Any, faq_file: Path, paths: list[Path], quiet: bool) -> None:
+    """A full rebuild forgets everything, the FAQ entries agents approved included: index
+    their file again (unless it was among the paths)."""
+    if not faq_file.is_file():
+        return
+    resolved = faq_file.resolve()
+    if any(resolved == p.resolve() or p.resolve() in resolved.parents for p in paths):
+        return
+    restored = pipeline.run([faq_file], kind="faq", visibility="public")
+    if not quiet:
+        print(f"Also re-indexed the FAQ entries agents approved ({faq_file}):")
+        print(restored.to_text())
 
 
 def run_status(args: argparse.Namespace) -> int:

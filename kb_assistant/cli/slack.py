@@ -10,7 +10,10 @@ from kb_assistant.cli.common import CliError, load_settings, translated_errors
 from kb_assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from kb_assistant.conversations import CustomerRelay
+    from slack_sdk import WebClient
+
+    from kb_assistant.ports import Embedder
+    from kb_assistant.slack import CaseDesk
 
 REQUIRED = (
     ("slack_bot_token", "KB_SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…)"),
@@ -52,26 +55,38 @@ def run_slack(args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from kb_assistant.composition import build_answer_service, configure_process
-    from kb_assistant.slack import build_slack_app
+    from kb_assistant.slack import build_slack_app, slack_client
 
     configure_process(settings)
     with translated_errors():
         answers = build_answer_service(settings)
-        app = build_slack_app(settings, answers, relay=_relay(settings))
-    SocketModeHandler(app, app_token).start()
+        client = slack_client(settings)
+        desk = _desk(settings, client, answers.embedder)
+        app = build_slack_app(settings, answers, client=client, desk=desk)
+    if desk is not None:
+        desk.mirror.start()
+    try:
+        SocketModeHandler(app, app_token).start()
+    finally:
+        if desk is not None:
+            desk.mirror.stop()
     return 0
 
 
-def _relay(settings: Settings) -> CustomerRelay | None:
-    """With an agents' channel, agents also work escalated cases there (claim, reply, resolve);
-    their actions reach the customer's chat through the shared store."""
+def _desk(settings: Settings, client: WebClient, embedder: Embedder) -> CaseDesk | None:
+    """With an agents' channel, agents also work escalated cases there (claim, reply, resolve,
+    save as FAQ); their actions reach the customer's chat through the shared store."""
     if not settings.slack_agent_channel:
         return None
+    from kb_assistant.composition import build_faq_publisher
     from kb_assistant.conversations import CustomerRelay, build_conversation_store
     from kb_assistant.handoff import build_handoff_store
+    from kb_assistant.slack import build_case_desk
 
-    return CustomerRelay(
+    relay = CustomerRelay(
         build_handoff_store(settings),
         build_conversation_store(settings),
         settings.handoff_response_time,
     )
+    publisher = build_faq_publisher(settings, embedder=embedder)
+    return build_case_desk(settings, client, relay, publisher)

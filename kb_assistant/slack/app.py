@@ -16,7 +16,6 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from kb_assistant.conversations.relay import CustomerRelay
 from kb_assistant.settings import ConfigurationError, Settings
 from kb_assistant.slack.ask import (
     Answers,
@@ -27,12 +26,9 @@ from kb_assistant.slack.ask import (
     question_from,
 )
 from kb_assistant.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, USAGE, WORKING, escape
-from kb_assistant.slack.cases import (
-    CaseActions,
-    ChannelMembers,
-    SlackCaseMessages,
-    register_case_listeners,
-)
+from kb_assistant.slack.cases import register_case_listeners
+from kb_assistant.slack.desk import CaseDesk
+from kb_assistant.slack.faq import register_faq_listeners
 from kb_assistant.slack.feedback import SlackFeedbackStore, SlackRating
 from kb_assistant.storage.db import make_engine
 
@@ -62,16 +58,15 @@ def build_slack_app(
     client: WebClient | None = None,
     feedback: SlackFeedbackStore | None = None,
     verify_token: bool = True,
-    relay: CustomerRelay | None = None,
-    case_messages: SlackCaseMessages | None = None,
+    desk: CaseDesk | None = None,
 ) -> App:
     """The bolt app answering agents from `answers` (agent mode).
 
     `client` replaces the Web API client built from the settings; `feedback` the rating store
     on `KB_DATABASE_URL`. `verify_token=False` skips checking the token with Slack at build
-    time (it is still checked on the first request). With `relay`, agents also work on
-    handoff cases in `KB_SLACK_AGENT_CHANNEL` (Claim, Resolve, thread replies); the case
-    messages are found in `case_messages` (default: on `KB_DATABASE_URL`).
+    time (it is still checked on the first request). With `desk` (see `build_case_desk`),
+    agents also work on handoff cases in its channel: Claim, Resolve, thread replies and
+    Save as FAQ.
     """
     secret = settings.slack_signing_secret
     app = App(
@@ -81,23 +76,11 @@ def build_slack_app(
         process_before_response=False,
     )
     store = feedback or SlackFeedbackStore(make_engine(settings.resolved_database_url))
-    if relay is not None:  # first: bolt gives an event to the first listener that matches
-        channel = agent_channel(settings)
-        messages = case_messages or SlackCaseMessages(make_engine(settings.resolved_database_url))
-        register_case_listeners(app, CaseActions(relay, messages, ChannelMembers(channel)), channel)
+    if desk is not None:  # first: bolt gives an event to the first listener that matches
+        register_case_listeners(app, desk.actions, desk.channel)
+        register_faq_listeners(app, desk.faq)
     register_listeners(app, AskFlow(answers), store)
     return app
-
-
-def agent_channel(settings: Settings) -> str:
-    """The support agents' channel id; `ConfigurationError` when it is not set."""
-    channel = (settings.slack_agent_channel or "").strip()
-    if not channel:
-        raise ConfigurationError(
-            "KB_SLACK_AGENT_CHANNEL is not set: give the channel id (C…) of the support "
-            "agents' channel, where handoff cases are posted, and invite the app to it"
-        )
-    return channel
 
 
 def register_listeners(app: App, flow: AskFlow, store: SlackFeedbackStore) -> None:

@@ -2,13 +2,15 @@
 
 One message per case: why it was handed over, how upset the customer sounds, the transcript,
 the passages the assistant found, its draft (marked as never sent to the customer), where the
-case stands, and the Claim / Resolve buttons carrying the case id. Everything the customer
+case stands, and the Claim / Resolve buttons carrying the case id (Save as FAQ once it is
+resolved, and who approved its FAQ entry once there is one). Everything the customer
 wrote and everything from the knowledge base is mrkdwn-escaped, so it can neither ping
 anyone nor plant a link.
 """
 
 from __future__ import annotations
 
+from kb_assistant.faq import FaqDraft
 from kb_assistant.handoff import Case, CasePacket
 from kb_assistant.slack.blocks import (
     MAX_SECTION_CHARS,
@@ -21,6 +23,7 @@ from kb_assistant.slack.blocks import (
 
 CASE_CLAIM = "kb_case_claim"
 CASE_RESOLVE = "kb_case_resolve"
+CASE_SAVE_FAQ = "kb_case_save_faq"
 CASE_ACTIONS_BLOCK = "kb_case_actions"
 MAX_PASSAGES = 5
 PASSAGE_EXCERPT_CHARS = 200
@@ -100,20 +103,41 @@ def draft_blocks(packet: CasePacket) -> list[Block]:
     return [section(f"{DRAFT_HEADER}\n{body[0]}"), *(section(piece) for piece in body[1:3])]
 
 
-def case_actions(case: Case) -> list[Block]:
-    """Claim (while open) and Resolve (while active) buttons; none once resolved."""
+def faq_line(faq: FaqDraft | None) -> list[Block]:
+    """Whether the case became a FAQ entry, and who approved it."""
+    if faq is None or faq.state == "draft":
+        return []
+    who = f"<@{faq.approved_by_id}>" if faq.approved_by_id else escape(faq.approved_by or "?")
+    if faq.state == "published":
+        return [context(f":books: *Saved as FAQ*, approved by {who}: customers get this answer")]
+    return [context(f":books: FAQ entry approved by {who}, not published yet")]
+
+
+def case_actions(case: Case, offer_faq: bool = False, faq: FaqDraft | None = None) -> list[Block]:
+    """Claim (while open) and Resolve (while active) buttons; once resolved, Save as FAQ
+    (when offered) until the entry is published."""
     buttons: list[Block] = []
     if case.state == "open":
         buttons.append(_button("Claim", CASE_CLAIM, case.id, "primary"))
     if case.active:
         buttons.append(_button("Resolve", CASE_RESOLVE, case.id, None))
+    published = faq is not None and faq.state == "published"
+    if case.state == "resolved" and offer_faq and not published:
+        buttons.append(_button("Save as FAQ", CASE_SAVE_FAQ, case.id, None))
     if not buttons:
         return []
     return [{"type": "actions", "block_id": CASE_ACTIONS_BLOCK, "elements": buttons}]
 
 
-def case_blocks(case: Case, actor: str | None = None) -> list[Block]:
-    """The whole case message (at most 20 blocks, well inside Slack's 50)."""
+def case_blocks(
+    case: Case,
+    actor: str | None = None,
+    *,
+    offer_faq: bool = False,
+    faq: FaqDraft | None = None,
+) -> list[Block]:
+    """The whole case message (at most 21 blocks, well inside Slack's 50). `offer_faq` adds
+    Save as FAQ to a resolved case; `faq` is the case's FAQ draft, if any."""
     packet = case.packet
     return [
         *case_header(case),
@@ -121,7 +145,8 @@ def case_blocks(case: Case, actor: str | None = None) -> list[Block]:
         *passage_blocks(packet),
         *draft_blocks(packet),
         context(state_line(case, actor)),
-        *case_actions(case),
+        *faq_line(faq),
+        *case_actions(case, offer_faq, faq),
         context("Reply in this thread to write to the customer."),
     ]
 

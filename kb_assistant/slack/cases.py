@@ -22,7 +22,13 @@ from sqlalchemy import Engine, Integer, String, Table, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from kb_assistant.conversations.relay import CustomerRelay
-from kb_assistant.handoff import Case, HandoffDeliveryError, HandoffError
+from kb_assistant.faq import FaqDraftStore
+from kb_assistant.handoff import (
+    Case,
+    CaseNotFoundError,
+    HandoffDeliveryError,
+    HandoffError,
+)
 from kb_assistant.slack.case_blocks import CASE_CLAIM, CASE_RESOLVE, case_blocks, case_fallback
 from kb_assistant.storage.db import Base
 
@@ -33,6 +39,7 @@ NOT_A_MEMBER = (
     "Ask to be added to the channel, then try again."
 )
 MEMBERS_TTL_S = 60.0
+MIRROR_INTERVAL_S = 2.0
 
 
 class SlackCaseMessageRow(Base):
@@ -42,6 +49,7 @@ class SlackCaseMessageRow(Base):
     case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(64))
     message_ts: Mapped[str] = mapped_column(String(32))
+    shown_state: Mapped[str] = mapped_column(String(16), default="open")
 
 
 class SlackCaseMessages:
@@ -51,14 +59,29 @@ class SlackCaseMessages:
         Base.metadata.create_all(engine, tables=[cast(Table, SlackCaseMessageRow.__table__)])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def record(self, case_id: int, channel_id: str, message_ts: str) -> None:
-        """Remember that `case_id` is shown at (`channel_id`, `message_ts`)."""
+    def record(self, case_id: int, channel_id: str, message_ts: str, state: str = "open") -> None:
+        """Remember that `case_id` is shown at (`channel_id`, `message_ts`) in `state`."""
         with self._sessions.begin() as session:
             row = session.get(SlackCaseMessageRow, case_id)
             if row is None:
                 row = SlackCaseMessageRow(case_id=case_id)
                 session.add(row)
-            row.channel_id, row.message_ts = channel_id, message_ts
+            row.channel_id, row.message_ts, row.shown_state = channel_id, message_ts, state
+
+    def shown(self, case_id: int, state: str) -> None:
+        """The case's message now shows `state`."""
+        with self._sessions.begin() as session:
+            row = session.get(SlackCaseMessageRow, case_id)
+            if row is not None:
+                row.shown_state = state
+
+    def unsettled(self) -> dict[int, str]:
+        """Case id → the state its message shows, for the messages not showing "resolved"."""
+        query = select(SlackCaseMessageRow.case_id, SlackCaseMessageRow.shown_state).where(
+            SlackCaseMessageRow.shown_state != "resolved"
+        )
+        with self._sessions() as session:
+            return {case_id: state for case_id, state in session.execute(query)}
 
     def case_at(self, channel_id: str, message_ts: str) -> int | None:
         """The case shown at (`channel_id`, `message_ts`), if any."""
@@ -99,7 +122,7 @@ class SlackHandoffSink:
                 f"({error.response.get('error')}): check KB_SLACK_AGENT_CHANNEL and that the "
                 "app is invited to it (/invite @app); the case is stored"
             ) from error
-        self.messages.record(case.id, str(posted["channel"]), str(posted["ts"]))
+        self.messages.record(case.id, str(posted["channel"]), str(posted["ts"]), case.state)
 
 
 class ChannelMembers:
@@ -152,11 +175,17 @@ class CaseActions:
     """What agents do on a case from Slack, checked and carried out through the relay."""
 
     def __init__(
-        self, relay: CustomerRelay, messages: SlackCaseMessages, members: ChannelMembers
+        self,
+        relay: CustomerRelay,
+        messages: SlackCaseMessages,
+        members: ChannelMembers,
+        drafts: FaqDraftStore | None = None,
     ) -> None:
+        """With `drafts`, a resolved case's message offers Save as FAQ and shows its entry."""
         self.relay = relay
         self.messages = messages
         self.members = members
+        self.drafts = drafts
 
     def button(self, step: Step, client: WebClient, body: dict[str, Any]) -> None:
         """Claim or Resolve: the step, then the channel message brought up to date."""
@@ -195,9 +224,63 @@ class CaseActions:
         place = self.messages.place_of(case.id)
         if place is None:
             return
-        client.chat_update(
-            channel=place[0], ts=place[1], text=case_fallback(case), blocks=case_blocks(case, actor)
-        )
+        faq = None if self.drafts is None else self.drafts.for_case(case.id)
+        blocks = case_blocks(case, actor, offer_faq=self.drafts is not None, faq=faq)
+        client.chat_update(channel=place[0], ts=place[1], text=case_fallback(case), blocks=blocks)
+        self.messages.shown(case.id, case.state)
+
+
+class CaseMirror:
+    """Keeps case messages in step with cases changed elsewhere (the admin API, another
+    process): every `interval_s`, each message not showing "resolved" is compared with the
+    store and updated when its case moved on."""
+
+    def __init__(
+        self,
+        actions: CaseActions,
+        client: WebClient,
+        interval_s: float = MIRROR_INTERVAL_S,
+    ) -> None:
+        self.actions = actions
+        self.client = client
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sync_once(self) -> int:
+        """Update the messages whose case changed; returns how many were updated."""
+        updated = 0
+        for case_id, shown in self.actions.messages.unsettled().items():
+            try:
+                case = self.actions.relay.cases.get(case_id)
+            except CaseNotFoundError:
+                self.actions.messages.shown(case_id, "resolved")  # gone: stop watching it
+                continue
+            if case.state != shown:
+                self.actions.update(self.client, case)
+                updated += 1
+        return updated
+
+    def start(self) -> None:
+        """Run `sync_once` in a daemon thread until `stop`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="kb-slack-case-mirror", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.sync_once()
+            except Exception:  # Slack or the store unreachable: try again next round
+                log.warning("cannot bring case messages up to date", exc_info=True)
 
 
 def is_case_reply(channel: str) -> Callable[[dict[str, Any]], bool]:

@@ -4,7 +4,6 @@ and the live event stream that carries an agent's replies to the customer."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from eval.server import free_port
+from eval.server import served_in_thread
 from kb_assistant.api import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.settings import Settings
@@ -25,24 +23,8 @@ from tests.api.conftest import ADMIN_KEY, ANSWERABLE, REFUND, admin, parse_sse
 def server(clean_env: Path, api_assistant: Assistant) -> Iterator[str]:
     """The app served by uvicorn in a thread; its base URL."""
     settings = Settings(data_dir=clean_env / "data", admin_api_key=ADMIN_KEY)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, assistant=api_assistant),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=2,
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with served_in_thread(create_app(settings, assistant=api_assistant)) as url:
+        yield url
 
 
 def start_chat(http: httpx.Client) -> tuple[str, dict[str, str]]:

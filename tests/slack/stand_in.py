@@ -1,5 +1,6 @@
 """A stand-in for the Slack Web API on 127.0.0.1: answers the methods the app calls and
-records every call (method name and its JSON or form body), so tests can see what was posted.
+records every call (method name, its JSON or form body, and the answer it got), so tests can
+see what was posted and where (the `ts` of a posted message).
 
 `failures` maps a method name to the Slack error it should answer with (`not_in_channel`);
 `members` is who `conversations.members` lists, whatever the channel.
@@ -27,6 +28,7 @@ class ApiCall:
 
     method: str
     body: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,8 +85,12 @@ class SlackStandIn:
 
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            self.calls.append(ApiCall(method, body))
             ts = f"1700000000.{next(self._ts):06d}"
+            result = self._result(method, body, ts)
+            self.calls.append(ApiCall(method, body, result))
+        return result
+
+    def _result(self, method: str, body: dict[str, Any], ts: str) -> dict[str, Any]:
         if method in self.failures:
             return {"ok": False, "error": self.failures[method]}
         if method == "auth.test":
@@ -97,6 +103,8 @@ class SlackStandIn:
             return {"ok": True, "message_ts": ts}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts") or ts}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": f"V{ts[-6:]}"}}
         return {"ok": True}
 
 

@@ -14,6 +14,7 @@ import pytest
 from slack_bolt import App
 
 from kb_assistant.assistant import Assistant
+from kb_assistant.composition import build_faq_publisher
 from kb_assistant.conversations.relay import CustomerRelay
 from kb_assistant.conversations.store import ConversationStore
 from kb_assistant.handoff import Case, FanOutSink, HandoffStore, build_handoff_sink
@@ -24,6 +25,7 @@ from kb_assistant.slack import (
     SlackCaseMessages,
     SlackFeedbackStore,
     SlackHandoffSink,
+    build_case_desk,
     build_slack_app,
     slack_client,
 )
@@ -61,16 +63,19 @@ def desk(
     engine = make_engine(settings.resolved_database_url)
     cases, conversations = HandoffStore(engine), ConversationStore(engine)
     relay = CustomerRelay(cases, conversations, "within a day")
-    messages = SlackCaseMessages(engine)
     conversation = conversations.create()
     case, _ = cases.open_case(make_packet(conversation.id, urgent=True))
     sink = build_handoff_sink(settings)
     assert isinstance(sink, FanOutSink)
     [slack_sink] = [s for s in sink.sinks if isinstance(s, SlackHandoffSink)]
     slack_sink.deliver(case)
+    client = slack_client(settings)
+    publisher = build_faq_publisher(settings, embedder=slack_assistant.answers.embedder)
+    case_desk = build_case_desk(settings, client, relay, publisher, engine=engine)
     app = build_slack_app(
-        settings, slack_assistant.answers, feedback=feedback, relay=relay, case_messages=messages
+        settings, slack_assistant.answers, client=client, feedback=feedback, desk=case_desk
     )
+    messages = case_desk.actions.messages
     stand_in.members.append(AGENT)
     place = messages.place_of(case.id)
     assert place is not None

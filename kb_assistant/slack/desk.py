@@ -1,0 +1,56 @@
+"""The agents' case desk in Slack, wired in one place: case messages, Claim / Resolve /
+thread replies, Save as FAQ, and the mirror that keeps messages in step with the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from ingest.redact import Redactor
+from kb_assistant.conversations.relay import CustomerRelay
+from kb_assistant.faq import FaqDraftStore, FaqPublisher
+from kb_assistant.settings import ConfigurationError, Settings
+from kb_assistant.slack.cases import CaseActions, CaseMirror, ChannelMembers, SlackCaseMessages
+from kb_assistant.slack.faq import FaqFlow
+from kb_assistant.storage.db import make_engine
+
+
+@dataclass(frozen=True)
+class CaseDesk:
+    """Everything agents do on handoff cases in `channel`."""
+
+    channel: str
+    actions: CaseActions
+    faq: FaqFlow
+    mirror: CaseMirror
+
+
+def agent_channel(settings: Settings) -> str:
+    """The support agents' channel id; `ConfigurationError` when it is not set."""
+    channel = (settings.slack_agent_channel or "").strip()
+    if not channel:
+        raise ConfigurationError(
+            "KB_SLACK_AGENT_CHANNEL is not set: give the channel id (C…) of the support "
+            "agents' channel, where handoff cases are posted, and invite the app to it"
+        )
+    return channel
+
+
+def build_case_desk(
+    settings: Settings,
+    client: WebClient,
+    relay: CustomerRelay,
+    publisher: FaqPublisher,
+    *,
+    engine: Engine | None = None,
+) -> CaseDesk:
+    """The desk for `KB_SLACK_AGENT_CHANNEL`; its stores live on `engine` (default: the
+    one for `KB_DATABASE_URL`). Start `desk.mirror` to follow changes made elsewhere."""
+    channel = agent_channel(settings)
+    engine = engine or make_engine(settings.resolved_database_url)
+    drafts = FaqDraftStore(engine)
+    actions = CaseActions(relay, SlackCaseMessages(engine), ChannelMembers(channel), drafts)
+    flow = FaqFlow(actions, drafts, publisher, Redactor(settings.redact_allowlist))
+    return CaseDesk(channel, actions, flow, CaseMirror(actions, client))
