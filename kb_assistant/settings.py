@@ -229,6 +229,11 @@ class Settings(BaseSettings):
     slack_agent_channel: str | None = Field(
         None, description="Slack channel id of the support agents' channel (C…)."
     )
+    slack_agent_group: str | None = Field(
+        None,
+        description="Slack user group id (S…) whose members may work on cases; unset: the "
+        "members of the agents' channel.",
+    )
     slack_api_url: str | None = Field(
         None,
         pattern=r"^https?://\S+$",

@@ -35,8 +35,8 @@ from kb_assistant.storage.db import Base
 log = logging.getLogger(__name__)
 
 NOT_A_MEMBER = (
-    "Sorry, only members of the support agents' channel can work on handoff cases. "
-    "Ask to be added to the channel, then try again."
+    "Sorry, only members of the support agents' team can work on handoff cases. "
+    "Ask to be added to the agents' channel (or user group), then try again."
 )
 MEMBERS_TTL_S = 60.0
 MIRROR_INTERVAL_S = 2.0
@@ -126,17 +126,21 @@ class SlackHandoffSink:
 
 
 class ChannelMembers:
-    """Who is in the agents' channel, asked of Slack at most once per `ttl_s`."""
+    """Who may work on cases: the members of the agents' channel, or of a user group when one
+    is configured (`KB_SLACK_AGENT_GROUP`); asked of Slack at most once per `ttl_s`."""
 
-    def __init__(self, channel: str, ttl_s: float = MEMBERS_TTL_S) -> None:
+    def __init__(
+        self, channel: str, ttl_s: float = MEMBERS_TTL_S, group: str | None = None
+    ) -> None:
         self.channel = channel
+        self.group = group
         self.ttl_s = ttl_s
         self._members: frozenset[str] = frozenset()
         self._fetched = float("-inf")
         self._lock = threading.Lock()
 
     def is_member(self, client: WebClient, user: str) -> bool:
-        """Whether `user` is in the channel (a fresh list when the cached one is old)."""
+        """Whether `user` may act (a fresh list when the cached one is old)."""
         with self._lock:
             if time.monotonic() - self._fetched > self.ttl_s:
                 self._members = self._fetch(client)
@@ -144,6 +148,8 @@ class ChannelMembers:
             return user in self._members
 
     def _fetch(self, client: WebClient) -> frozenset[str]:
+        if self.group:
+            return frozenset(client.usergroups_users_list(usergroup=self.group).get("users") or [])
         members: set[str] = set()
         cursor: str | None = None
         while True:

@@ -51,6 +51,8 @@ def build_case_desk(
     channel = agent_channel(settings)
     engine = engine or make_engine(settings.resolved_database_url)
     drafts = FaqDraftStore(engine)
-    actions = CaseActions(relay, SlackCaseMessages(engine), ChannelMembers(channel), drafts)
+    group = (settings.slack_agent_group or "").strip() or None
+    members = ChannelMembers(channel, group=group)
+    actions = CaseActions(relay, SlackCaseMessages(engine), members, drafts)
     flow = FaqFlow(actions, drafts, publisher, Redactor(settings.redact_allowlist))
     return CaseDesk(channel, actions, flow, CaseMirror(actions, client))

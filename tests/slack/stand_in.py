@@ -37,6 +37,7 @@ class SlackStandIn:
 
     failures: dict[str, str] = field(default_factory=dict)
     members: list[str] = field(default_factory=list)  # of every channel, for conversations.members
+    group_members: list[str] = field(default_factory=list)  # of every user group
     calls: list[ApiCall] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
@@ -99,6 +100,8 @@ class SlackStandIn:
             return {"ok": True, "user": {"id": body.get("user"), "name": "agent"}}
         if method == "conversations.members":
             return {"ok": True, "members": list(self.members), "response_metadata": {}}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": list(self.group_members)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method in ("chat.postMessage", "chat.update"):

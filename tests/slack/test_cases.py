@@ -22,6 +22,7 @@ from kb_assistant.settings import Settings
 from kb_assistant.slack import (
     CASE_CLAIM,
     CASE_RESOLVE,
+    ChannelMembers,
     SlackCaseMessages,
     SlackFeedbackStore,
     SlackHandoffSink,
@@ -224,3 +225,16 @@ def test_resolve_resolves_and_resolving_twice_gives_a_note(
     note = stand_in.wait_for("chat.postEphemeral")[0].body
     assert note["user"] == AGENT and "resolved" in note["text"]
     assert len(stand_in.named("chat.update")) == 1
+
+
+def test_with_a_user_group_its_members_may_act_and_channel_members_may_not(
+    stand_in: SlackStandIn, slack_settings: Settings
+) -> None:
+    members = ChannelMembers(CHANNEL, group="SAGENTS")
+    stand_in.members.append(STRANGER)  # in the channel, not in the group
+    stand_in.group_members.append(AGENT)
+    client = slack_client(slack_settings)
+
+    assert members.is_member(client, AGENT) and not members.is_member(client, STRANGER)
+    [asked] = stand_in.named("usergroups.users.list")  # cached: one call for both
+    assert asked.body["usergroup"] == "SAGENTS" and not stand_in.named("conversations.members")
