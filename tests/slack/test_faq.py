@@ -5,6 +5,7 @@ flow then answers from; and the mirror that keeps case messages in step with the
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -247,3 +248,18 @@ def test_the_mirror_follows_case_changes_made_outside_slack(
 
 def slack_client_of(desk: FaqDesk) -> Any:
     return desk.desk.mirror.client
+
+
+def test_an_approval_with_a_bad_or_old_signature_is_refused(
+    faq_desk: FaqDesk, stand_in: SlackStandIn
+) -> None:
+    answered_and_resolved(faq_desk)
+    faq_desk.app.dispatch(signed(case_action(CASE_SAVE_FAQ, faq_desk.case.id, faq_desk.ts), FORM))
+    draft_id = json.loads(opened_view(stand_in)["private_metadata"])["draft"]
+    body = view_submission(draft_id, QUESTION, ANSWER)
+    tampered = signed(body, FORM)
+    tampered.headers["x-slack-signature"] = ["v0=" + "0" * 64]
+
+    assert faq_desk.app.dispatch(tampered).status == 401
+    assert faq_desk.app.dispatch(signed(body, FORM, timestamp=int(time.time()) - 360)).status == 401
+    assert faq_desk.desk.faq.drafts.get(draft_id).state == "draft"
