@@ -24,13 +24,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned to the local CPU build (any other resolution pulls CUDA packages)
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
+# The demo's sources file lists its FAQ, manuals and tickets; the first run builds the index.
 demo-index: install
-	$(BIN)/kb-assistant ingest demo/kb/faq demo/kb/manuals
-	$(BIN)/kb-assistant ingest demo/kb/tickets
+	$(BIN)/kb-assistant reindex --config demo/sources.yaml
 
 DEMO_URL := http://127.0.0.1:8000
 

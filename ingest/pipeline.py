@@ -15,12 +15,16 @@ Rules:
 
 from __future__ import annotations
 
+import functools
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from connectors import ConnectorOptions, discover_files
 from connectors.registry import SUPPORTED_SUFFIXES
+from connectors.text_io import source_of
 from ingest.background import Prefetcher
 from ingest.chunking import Chunker
 from ingest.progress import NoProgress, Progress
@@ -34,6 +38,72 @@ from kb_assistant.ports import DocumentEntry, Embedder, KeywordIndex, Manifest, 
 
 class IngestUsageError(ValueError):
     """The request itself is wrong (a path that does not exist, say); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source of a run: files or folders, read as `kind` (default: by file type) with
+    `visibility` (default: by kind) and connector `options` (default: the pipeline's).
+    With `pattern` (an absolute glob such as `/kb/faq/**/*.md`), only the files under
+    `paths` that match it belong to the source."""
+
+    paths: tuple[Path, ...]
+    kind: Kind | None = None
+    visibility: Visibility | None = None
+    options: ConnectorOptions | None = None
+    pattern: str | None = None
+    name: str = ""
+
+    def matches(self, source: str) -> bool:
+        return self.pattern is None or _glob_match(source, self.pattern)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    spec: SourceSpec
+    roots: list[str]
+    files: list[Path]
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """Glob matching with `**` spanning folders and `*` staying inside one."""
+    return _compile_glob(pattern).fullmatch(path) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_glob(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _check_disjoint(plans: Sequence[_Plan]) -> None:
+    """A file read by two sources would be deleted and re-added by turns: refuse it."""
+    owner: dict[Path, str] = {}
+    for number, plan in enumerate(plans, start=1):
+        label = plan.spec.name or f"source {number}"
+        for file in plan.files:
+            if file in owner and owner[file] != label:
+                raise IngestUsageError(
+                    f"{file} belongs to two sources ({owner[file]} and {label}); "
+                    "make their paths or patterns disjoint"
+                )
+            owner[file] = label
 
 
 class IngestPipeline:
@@ -80,37 +150,32 @@ class IngestPipeline:
         full: bool = False,
     ) -> IngestReport:
         """Ingest `paths` (files or folders); see the module docstring for the rules."""
+        return self.run_sources([SourceSpec(tuple(paths), kind, visibility)], full=full)
+
+    def run_sources(
+        self,
+        specs: Sequence[SourceSpec],
+        *,
+        full: bool = False,
+        between: Callable[[], None] | None = None,
+    ) -> IngestReport:
+        """Ingest several sources in one run, each with its own kind, visibility, options
+        and file pattern; the keyword index is rebuilt once at the end. `between` is called
+        after each source (a job checks that it still holds the index lease there)."""
         started = time.monotonic()
-        roots = self._resolve_roots(paths)
+        plans = [self._plan(spec) for spec in specs]
+        _check_disjoint(plans)
+        roots = list(dict.fromkeys(root for plan in plans for root in plan.roots))
         run_id = self.manifest.start_run(roots, full)
         report = IngestReport(run_id=run_id)
         status = "failed"
         try:
             touched = self.writer.reset() if full else self.writer.reconcile()
-            known = self.manifest.documents_under(roots)
-            states = self.manifest.sources_under(roots)
-            files = discover_files([Path(root) for root in roots if Path(root).exists()])
-            report.failures.extend(_empty_roots(roots, files))
-            reader = SourceReader(
-                chunker=self.chunker,
-                redactor=self.redactor,
-                options=self.options,
-                kind=kind,
-                visibility=visibility,
-                known=known,
-                source_states=states,
-                progress=self.progress,
-            )
-            self.progress.start("Ingesting", len(files), "files")
-            if self.overlap_reading:
-                pending = Prefetcher(reader.read(files), buffer=256, name="kb-ingest-reader")
-                touched |= self.writer.write(pending, run_id, report, pending.has_ready)
-            else:
-                touched |= self.writer.write(reader.read(files), run_id, report)
-            _merge(reader.outcome, report)
-            touched |= self.writer.delete(_gone(known, reader.outcome), report)
-            self.manifest.forget_sources(sorted(set(states) - set(reader.outcome.complete_states)))
-            self.manifest.save_sources(reader.outcome.complete_states, run_id)
+            self.progress.start("Ingesting", sum(len(plan.files) for plan in plans), "files")
+            for plan in plans:
+                touched |= self._run_plan(plan, run_id, report)
+                if between is not None:
+                    between()
             self.writer.rebuild_keywords(touched, report)
             status = "partial" if report.failed else "ok"
         finally:
@@ -118,6 +183,47 @@ class IngestPipeline:
             self.progress.finish()
             self._finish_run(report, status)
         return report
+
+    def _plan(self, spec: SourceSpec) -> _Plan:
+        roots = self._resolve_roots(spec.paths)
+        existing = [Path(root) for root in roots if Path(root).exists()]
+        files = [f for f in discover_files(existing) if spec.matches(source_of(f))]
+        return _Plan(spec, roots, files)
+
+    def _run_plan(self, plan: _Plan, run_id: int, report: IngestReport) -> set[Visibility]:
+        spec = plan.spec
+        known = {
+            doc_id: entry
+            for doc_id, entry in self.manifest.documents_under(plan.roots).items()
+            if spec.matches(entry.source)
+        }
+        states = {
+            path: state
+            for path, state in self.manifest.sources_under(plan.roots).items()
+            if spec.matches(path)
+        }
+        if spec.pattern is None:
+            report.failures.extend(_empty_roots(plan.roots, plan.files))
+        reader = SourceReader(
+            chunker=self.chunker,
+            redactor=self.redactor,
+            options=spec.options or self.options,
+            kind=spec.kind,
+            visibility=spec.visibility,
+            known=known,
+            source_states=states,
+            progress=self.progress,
+        )
+        if self.overlap_reading:
+            pending = Prefetcher(reader.read(plan.files), buffer=256, name="kb-ingest-reader")
+            touched = self.writer.write(pending, run_id, report, pending.has_ready)
+        else:
+            touched = self.writer.write(reader.read(plan.files), run_id, report)
+        _merge(reader.outcome, report)
+        touched |= self.writer.delete(_gone(known, reader.outcome), report)
+        self.manifest.forget_sources(sorted(set(states) - set(reader.outcome.complete_states)))
+        self.manifest.save_sources(reader.outcome.complete_states, run_id)
+        return touched
 
     def _resolve_roots(self, paths: Sequence[Path]) -> list[str]:
         if not paths:
@@ -140,8 +246,9 @@ class IngestPipeline:
 
 
 def _merge(outcome: ReadOutcome, report: IngestReport) -> None:
-    report.seen = len(outcome.seen)
-    report.unchanged = outcome.unchanged
+    """Add one source's reading outcome to the run's report."""
+    report.seen += len(outcome.seen)
+    report.unchanged += outcome.unchanged
     report.failures.extend(outcome.failures)
     report.redactions.update(outcome.redactions)
     report.stage_seconds["read"] += outcome.read_seconds

@@ -212,6 +212,46 @@ class Settings(BaseSettings):
         description="Comma-separated files or folders the admin API's ingest job (and "
         "`make demo`) indexes.",
     )
+    index_database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the index's own records (versions, the live pointer, "
+        "the writer lease); default: SQLite in <data_dir>/index. Every process that serves or "
+        "writes one index must use the same one.",
+    )
+    index_refresh_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Seconds between an answering process's checks of which index version is "
+        "live; a switch is served within this time.",
+    )
+    index_keep_versions: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Index versions kept besides the live one (for rollback); older ones are "
+        "deleted after a full rebuild.",
+    )
+    lease_ttl_s: float = Field(
+        30.0,
+        ge=2,
+        le=3600,
+        description="Seconds after its last renewal that a writing job's lease on the index "
+        "counts as abandoned and may be taken over.",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster for distributed embedding in re-index jobs (`auto`, "
+        "`ray://host:10001`); set, jobs embed on Ray (needs kb-assistant[ray]).",
+    )
+    ray_enabled: bool = Field(
+        False,
+        description="Embed re-index jobs on Ray even without KB_RAY_ADDRESS (a local Ray on "
+        "this machine); `kb-assistant reindex --ray` sets it.",
+    )
+    ray_actors: int = Field(
+        0, ge=0, le=1024, description="Embedding actors on Ray; 0: one per CPU or GPU."
+    )
     agent_faq_path: Path | None = Field(
         None,
         description="JSON Lines file holding the FAQ entries agents approved in Slack; it is "
@@ -300,6 +340,15 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def resolved_index_database_url(self) -> str:
+        default = (self.data_dir / "index" / "registry.sqlite3").resolve()
+        return self.index_database_url or f"sqlite:///{default}"
+
+    @property
+    def uses_ray(self) -> bool:
+        return self.ray_enabled or bool(self.ray_address)
 
     @property
     def resolved_agent_faq_path(self) -> Path:

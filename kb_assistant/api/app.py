@@ -99,7 +99,7 @@ def _state(
     embedder: Embedder | None,
     llm: LLM | None,
 ) -> ApiState:
-    from kb_assistant.composition import build_assistant, build_ingest_pipeline
+    from kb_assistant.composition import build_assistant, build_ingest_pipeline, writing_index
     from kb_assistant.handoff import build_handoff_store
 
     conversations = build_conversation_store(settings)
@@ -122,6 +122,7 @@ def _state(
             ingest_pipeline,
             settings.ingest_sources,
             optional_sources=[settings.resolved_agent_faq_path],
+            guard=lambda lock: writing_index(settings, "the admin API's ingest job", lock=lock),
         ),
         builder=lambda: build_assistant(settings, embedder=embedder, llm=llm),
         assistant=assistant,

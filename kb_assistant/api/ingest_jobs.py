@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,13 +70,16 @@ class IngestJobs:
         *,
         optional_sources: Sequence[Path] = (),
         ingest_lock: threading.Lock | None = None,
+        guard: Callable[[threading.Lock], AbstractContextManager[object]] | None = None,
     ) -> None:
         """`optional_sources` are indexed too when they exist (the agents' FAQ file);
-        `ingest_lock` is held while a job runs, shared with other ingestion in the process."""
+        `ingest_lock` is shared with other ingestion in the process, and `guard(lock)` is
+        entered while a job runs (default: the lock alone; the app adds the index lease)."""
         self.pipeline = pipeline
         self.sources = list(sources)
         self.optional_sources = list(optional_sources)
         self.ingest_lock = ingest_lock or threading.Lock()
+        self._guard = guard or (lambda lock: lock)
         self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -112,7 +116,7 @@ class IngestJobs:
     def _run(self, job: IngestJob) -> None:
         state: JobState = "failed"
         try:
-            with self.ingest_lock:
+            with self._guard(self.ingest_lock):
                 report = self.pipeline().run([Path(source) for source in job.sources])
             job.report = report.to_json()
             state = "done"

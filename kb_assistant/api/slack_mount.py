@@ -50,7 +50,7 @@ def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
     if settings.slack_agent_channel:
         publisher = build_faq_publisher(
             settings, pipeline=state.jobs.pipeline, lock=state.jobs.ingest_lock
-        )
+        )  # the lock of the API's ingest jobs, with the index lease
         desk = build_case_desk(settings, client, state.relay, publisher)
         state.background.append(desk.mirror)
     bolt = build_slack_app(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest, policy, serve, slack
+from kb_assistant.cli import ask, evaluate, ingest, policy, reindex, serve, slack
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -18,12 +18,16 @@ Configuration comes from KB_* environment variables (or a .env file); see the RE
 
 EPILOG = """\
 exit codes: 0 success, 1 some documents failed (the rest went in), 2 usage or
-configuration error.
+configuration error, 3 the quality gate refused a rebuild (reindex), 4 another job is
+writing the index.
 
 examples:
   kb-assistant ingest demo/kb/faq demo/kb/manuals
   kb-assistant ingest demo/kb/tickets --visibility internal --json
   kb-assistant status
+  kb-assistant reindex --config sources.yaml --full --json
+  kb-assistant versions
+  kb-assistant rollback
   kb-assistant ask "How do I return an item?"
   kb-assistant classify "I was charged twice for my order" --json
   kb-assistant serve --port 8000
@@ -44,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ingest.register(commands)
+    reindex.register(commands)
     ask.register(commands)
     policy.register(commands)
     evaluate.register(commands)

@@ -50,11 +50,17 @@ def translated_errors() -> Iterator[None]:
     """Turn the errors a user can fix into `CliError`s with their message."""
     from ingest.pipeline import IngestUsageError
     from kb_assistant.embedding.sentence_transformer import EmbedderError
-    from kb_assistant.index.chroma import IndexMismatchError
+    from kb_assistant.index.chroma import IndexMismatchError, IndexUnavailableError
 
     try:
         yield
-    except (IngestUsageError, IndexMismatchError, EmbedderError, ConfigurationError) as exc:
+    except (
+        IngestUsageError,
+        IndexMismatchError,
+        IndexUnavailableError,
+        EmbedderError,
+        ConfigurationError,
+    ) as exc:
         raise CliError(str(exc)) from None
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kb_assistant.cli.common import add_common_options, load_settings, print_json, translated_errors
+from kb_assistant.cli.common import (
+    CliError,
+    add_common_options,
+    load_settings,
+    print_json,
+    translated_errors,
+)
 from kb_assistant.domain import KINDS, VISIBILITIES
+from kb_assistant.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -48,7 +57,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     from kb_assistant.composition import build_ingest_pipeline
 
     settings = load_settings(args)
-    with translated_errors():
+    with translated_errors(), _writing(settings):
         pipeline = build_ingest_pipeline(
             settings, progress=progress_for(not args.json), encoding=args.encoding
         )
@@ -62,6 +71,19 @@ def run_ingest(args: argparse.Namespace) -> int:
     else:
         print(report.to_text())
     return report.exit_code
+
+
+@contextmanager
+def _writing(settings: Settings) -> Iterator[None]:
+    """Hold the index lease: one job writes at a time (exit code 4 when another one does)."""
+    from kb_assistant.composition import writing_index
+    from kb_assistant.index.lease import LeaseHeldError
+
+    try:
+        with writing_index(settings, "kb-assistant ingest"):
+            yield
+    except LeaseHeldError as error:
+        raise CliError(str(error), 4) from None
 
 
 def _restore_agent_faq(pipeline: Any, faq_file: Path, paths: list[Path], quiet: bool) -> None:
@@ -84,14 +106,17 @@ def run_status(args: argparse.Namespace) -> int:
         build_keyword_index,
         build_manifest,
         build_vector_index,
+        writable_version,
     )
 
     settings = load_settings(args)
     with translated_errors():
-        manifest = build_manifest(settings)
-        vectors = build_vector_index(settings, build_embedder(settings))
-        keywords = build_keyword_index(settings)
+        version = writable_version(settings)
+        manifest = build_manifest(settings, version)
+        vectors = build_vector_index(settings, build_embedder(settings), version)
+        keywords = build_keyword_index(settings, version)
         status = _status(settings.data_dir, manifest, vectors, keywords)
+        status["live_version"] = version.name
     if args.json:
         print_json(status)
     else:
@@ -130,6 +155,8 @@ def _status(data_dir: Path, manifest: Any, vectors: Any, keywords: Any) -> dict[
 
 def _status_text(status: dict[str, Any]) -> str:
     lines = [f"Data directory: {status['data_dir']}"]
+    if status.get("live_version"):
+        lines.append(f"Live index version: {status['live_version']} (kb-assistant versions)")
     if not status["documents"]:
         lines.append("Nothing indexed yet: run `kb-assistant ingest PATH...`.")
     for row in status["documents"]:

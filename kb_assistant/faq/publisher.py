@@ -103,25 +103,28 @@ def _record_id(line: str, field: str) -> object:
 class FaqPublisher:
     """Writes approved drafts to the agents' FAQ file and indexes it as public FAQs.
 
-    `lock` is held while the pipeline runs; share it with every other ingestion in the
-    process, so that two runs never write the indexes at once.
+    `guard` is entered while the pipeline runs (the composition root holds the process's
+    ingestion lock and the index lease there), so that two runs never write the index at
+    once; an error from it (another job is writing) fails this publication, which can be
+    tried again.
     """
 
     def __init__(
         self,
         faq_file: AgentFaqFile,
         pipeline: Callable[[], IngestPipeline],
-        lock: AbstractContextManager[object] | None = None,
+        guard: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.file = faq_file
         self._pipeline = pipeline
-        self._lock = lock or threading.Lock()
+        lock = threading.Lock()
+        self._guard = guard or (lambda: lock)
 
     def publish(self, draft: FaqDraft) -> str:
         """Index the approved draft; returns its document id, `FaqPublishError` on failure."""
         if draft.state == "draft" or not draft.approved_by:
             raise FaqPublishError(f"FAQ draft {draft.id} is not approved yet")
-        with self._lock:
+        with self._guard():
             self.file.put(draft)
             report = self._pipeline().run([self.file.path], kind="faq", visibility="public")
         errors = [f.error for f in report.failures if f.level == "error"]

@@ -25,6 +25,10 @@ class IndexMismatchError(RuntimeError):
     """The stored index was built with another embedding model."""
 
 
+class IndexUnavailableError(RuntimeError):
+    """The Chroma server cannot be reached (it may come up later: servers retry)."""
+
+
 def chroma_client(url: str | None, path: Path) -> Any:
     """A Chroma client: a server at `url` when given, else embedded at `path`."""
     import chromadb
@@ -36,9 +40,16 @@ def chroma_client(url: str | None, path: Path) -> Any:
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ConfigurationError(f"KB_CHROMA_URL must look like http://host:8000, got {url!r}")
         port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-        return chromadb.HttpClient(
-            host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
-        )
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
+            )
+        except ValueError as error:  # chromadb's "Could not connect to a Chroma server"
+            raise IndexUnavailableError(
+                f"no Chroma server answers at KB_CHROMA_URL={url!r} ({error}); start one with "
+                "`chroma run --path DIR --host 127.0.0.1 --port 8000`, or unset KB_CHROMA_URL "
+                "to use the embedded index in the data directory"
+            ) from error
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
 

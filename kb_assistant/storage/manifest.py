@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, Table, delete, func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from kb_assistant.domain import Kind, Visibility
@@ -29,7 +29,8 @@ class ManifestStore:
     """`Manifest` adapter on SQLAlchemy."""
 
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine)
+        tables = [DocumentRow, ChunkRow, SourceRow, RunRow, MetaRow]
+        Base.metadata.create_all(engine, tables=[cast(Table, t.__table__) for t in tables])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def documents_under(self, roots: Sequence[str]) -> dict[str, DocumentEntry]:
