@@ -121,3 +121,13 @@ def own_demo_settings(demo_settings: Settings, tmp_path: Path) -> Settings:
     data_dir = tmp_path / "own-demo"
     shutil.copytree(demo_settings.data_dir, data_dir)
     return demo_settings.model_copy(update={"data_dir": data_dir, "database_url": ""})
+
+
+@pytest.fixture(scope="session")
+def trained_policy(demo_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Path:
+    """The policy model trained once per session (in the demo data directory); copy it into
+    a fresh data directory's `policy` folder to skip training there."""
+    from kb_assistant.policy import build_policy_engine, policy_cache_dir
+
+    build_policy_engine(demo_settings, real_embedder, audit=False)
+    return policy_cache_dir(demo_settings)

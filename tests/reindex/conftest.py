@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_assistant.embedding import SentenceTransformerEmbedder
+from kb_assistant.embedding import HashingEmbedder, SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 from tests.conftest import DEMO_KB
 
@@ -52,3 +52,10 @@ def job_settings(clean_env: Path) -> Settings:
 @pytest.fixture
 def embedder(real_embedder: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
     return real_embedder
+
+
+@pytest.fixture
+def quick_embedder() -> HashingEmbedder:
+    """For tests of the jobs' bookkeeping (versions, pruning, recovery), where what matters
+    is what is stored where, not how good the vectors are."""
+    return HashingEmbedder()

@@ -37,7 +37,7 @@ from kb_assistant.index.chroma import chroma_client
 from kb_assistant.settings import Settings
 from tests.conftest import DEMO_KB
 
-GENERATED_ENTRIES = 800
+GENERATED_ENTRIES = 250
 FLUSH_CHUNKS = "64"
 JOB_TIMEOUT_S = 240.0
 INCREMENTAL_SHARE = 0.6  # of a full build: about the share of chunks an incremental run embeds
@@ -151,7 +151,7 @@ def faq_entry(rng: random.Random, number: int, revision: int = 0) -> dict[str, s
         f"{rng.choice(SITUATIONS)} (case {number} rev {revision})?"
     )
     sentences: list[str] = []
-    while sum(len(s.split()) for s in sentences) < rng.randint(60, 120):
+    while sum(len(s.split()) for s in sentences) < rng.randint(40, 80):
         sentences.append(
             f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(TAILS)}"
         )
@@ -412,8 +412,8 @@ def test_an_incremental_run_killed_midway_is_repaired_by_the_next_run(
     changed = [faq_entry(rng, number, revision=1) for number in range(0, len(entries), 2)]
     for entry in changed:
         entries[int(entry["id"].removeprefix("gen-"))] = entry
-    deleted = [entries.pop(index) for index in (799, 501, 303, 105, 7)]
-    added = [faq_entry(rng, number) for number in range(1000, 1080)]
+    deleted = [entries.pop(index) for index in (249, 201, 153, 105, 7)]
+    added = [faq_entry(rng, number) for number in range(1000, 1040)]
     write_faq(site.faq_file, entries + added)
     live_before = build_registry(site.settings).live_id()
 

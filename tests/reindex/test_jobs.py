@@ -19,17 +19,19 @@ from kb_assistant.composition import (
     build_reindex_job,
     build_vector_index,
 )
-from kb_assistant.embedding import SentenceTransformerEmbedder
+from kb_assistant.embedding import HashingEmbedder, SentenceTransformerEmbedder
 from kb_assistant.index.lease import LeaseHeldError
 from kb_assistant.settings import Settings
 from tests.reindex.conftest import SOURCES
 
 
-def job(settings: Settings, embedder: SentenceTransformerEmbedder) -> ReindexJob:
+def job(settings: Settings, embedder: SentenceTransformerEmbedder | HashingEmbedder) -> ReindexJob:
     return build_reindex_job(settings, embedder=embedder)
 
 
-def consistent(settings: Settings, embedder: SentenceTransformerEmbedder) -> dict[str, int]:
+def consistent(
+    settings: Settings, embedder: SentenceTransformerEmbedder | HashingEmbedder
+) -> dict[str, int]:
     """Chunks per visibility of the live version, after checking vectors against manifest."""
     vectors, manifest = build_vector_index(settings, embedder), build_manifest(settings)
     counts = {}
@@ -63,13 +65,13 @@ def test_first_run_builds_a_live_version_and_the_next_one_changes_only_what_chan
 
 def test_a_full_rebuild_becomes_live_and_rollback_brings_the_old_one_back(
     job_settings: Settings,
-    embedder: SentenceTransformerEmbedder,
+    quick_embedder: HashingEmbedder,
     kb_copy: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = load_sources_config(kb_copy / "sources.yaml")
-    job(job_settings, embedder).run(config)
-    rebuilt = job(job_settings, embedder).run(config, full=True)
+    job(job_settings, quick_embedder).run(config)
+    rebuilt = job(job_settings, quick_embedder).run(config, full=True)
     registry = build_registry(job_settings)
 
     assert (rebuilt.version, rebuilt.live_before, rebuilt.live_after) == ("v2", "v1", "v2")
@@ -89,18 +91,18 @@ def test_a_full_rebuild_becomes_live_and_rollback_brings_the_old_one_back(
 
 
 def test_the_gate_refuses_a_rebuild_that_lost_a_source_and_the_live_version_stays(
-    job_settings: Settings, embedder: SentenceTransformerEmbedder, kb_copy: Path
+    job_settings: Settings, quick_embedder: HashingEmbedder, kb_copy: Path
 ) -> None:
     config = load_sources_config(kb_copy / "sources.yaml")
-    job(job_settings, embedder).run(config)
-    live_counts = consistent(job_settings, embedder)
+    job(job_settings, quick_embedder).run(config)
+    live_counts = consistent(job_settings, quick_embedder)
     without_faq = kb_copy / "without-faq.yaml"
     help_center = "  - name: help-center\n    connector: faq\n    paths: [kb/faq]\n"
     text = SOURCES.format(keep=3).replace(help_center + "    visibility: public\n", "")
     assert "help-center" not in text
     without_faq.write_text(text, encoding="utf-8")
 
-    refused = job(job_settings, embedder).run(load_sources_config(without_faq), full=True)
+    refused = job(job_settings, quick_embedder).run(load_sources_config(without_faq), full=True)
 
     assert refused.exit_code == EXIT_GATE_REFUSED and not refused.switched
     assert refused.gate is not None and refused.gate.live is not None
@@ -108,37 +110,37 @@ def test_the_gate_refuses_a_rebuild_that_lost_a_source_and_the_live_version_stay
     assert "refused" in refused.message.lower() and "keeps serving" in refused.message
     registry = build_registry(job_settings)
     assert registry.live_id() == 1 and registry.get(2).state == "refused"
-    assert consistent(job_settings, embedder) == live_counts
+    assert consistent(job_settings, quick_embedder) == live_counts
 
 
 def test_old_versions_beyond_the_kept_number_are_deleted(
-    job_settings: Settings, embedder: SentenceTransformerEmbedder, kb_copy: Path
+    job_settings: Settings, quick_embedder: HashingEmbedder, kb_copy: Path
 ) -> None:
     sources = kb_copy / "sources.yaml"
     sources.write_text(SOURCES.format(keep=1), encoding="utf-8")
     config = load_sources_config(sources)
     for _ in range(3):
-        last = job(job_settings, embedder).run(config, full=True)
+        last = job(job_settings, quick_embedder).run(config, full=True)
 
     registry = build_registry(job_settings)
     assert [v.name for v in registry.all()] == ["v3", "v2"] and last.pruned == ["v1"]
     assert not (job_settings.data_dir / "index" / "v1").exists()
-    v1 = build_vector_index(job_settings, embedder, registry.get(3))
-    assert v1.count("public") > 0
+    live = build_vector_index(job_settings, quick_embedder, registry.get(3))
+    assert live.count("public") > 0
     client_names = _collections(job_settings)
     assert not any(name.startswith("kb-v1-") for name in client_names)
 
 
 def test_a_version_left_building_by_a_dead_job_is_deleted_by_the_next_job(
-    job_settings: Settings, embedder: SentenceTransformerEmbedder, kb_copy: Path
+    job_settings: Settings, quick_embedder: HashingEmbedder, kb_copy: Path
 ) -> None:
     config = load_sources_config(kb_copy / "sources.yaml")
-    job(job_settings, embedder).run(config)
+    job(job_settings, quick_embedder).run(config)
     registry = build_registry(job_settings)
     orphan = registry.create("full")  # as a job killed halfway through a rebuild leaves it
     (orphan.keyword_dir).mkdir(parents=True)
 
-    report = job(job_settings, embedder).run(config)
+    report = job(job_settings, quick_embedder).run(config)
 
     assert report.recovered == [orphan.name]
     assert registry.get(orphan.id).state == "failed" and not orphan.keyword_dir.exists()
@@ -147,14 +149,14 @@ def test_a_version_left_building_by_a_dead_job_is_deleted_by_the_next_job(
 
 def test_a_second_job_is_refused_while_one_writes(
     job_settings: Settings,
-    embedder: SentenceTransformerEmbedder,
+    quick_embedder: HashingEmbedder,
     kb_copy: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = load_sources_config(kb_copy / "sources.yaml")
     with build_lease(job_settings).hold("a long rebuild"):
         with pytest.raises(LeaseHeldError, match="a long rebuild"):
-            job(job_settings, embedder).run(config)
+            job(job_settings, quick_embedder).run(config)
         args = ["--config", str(kb_copy / "sources.yaml"), "--data-dir", str(job_settings.data_dir)]
         code = main(["reindex", *args, "--json"])
         assert code == 4 and "a long rebuild" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from ingest.sources import load_sources_config
 from kb_assistant.api import create_app
 from kb_assistant.composition import build_lease, build_registry, build_reindex_job
 from kb_assistant.embedding import SentenceTransformerEmbedder
+from kb_assistant.policy import policy_cache_dir
 from kb_assistant.settings import Settings
 
 NEW_QUESTION = "Can I buy a spare glass globe for the Orla pendant light?"
@@ -57,8 +59,12 @@ def reindex_process(settings: Settings, config: Path) -> subprocess.CompletedPro
 
 
 def test_the_server_answers_from_a_new_version_within_seconds_of_the_switch(
-    job_settings: Settings, real_embedder: SentenceTransformerEmbedder, kb_copy: Path
+    job_settings: Settings,
+    real_embedder: SentenceTransformerEmbedder,
+    kb_copy: Path,
+    trained_policy: Path,
 ) -> None:
+    shutil.copytree(trained_policy, policy_cache_dir(job_settings))  # no training at start-up
     sources = kb_copy / "sources.yaml"
     build_reindex_job(job_settings, embedder=real_embedder).run(load_sources_config(sources))
     settings = job_settings.model_copy(update={"rate_limit_client": "1000/60"})
