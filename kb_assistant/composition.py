@@ -333,10 +333,9 @@ def build_reindex_job(
         )
         return lambda question, channel, k: retriever.retrieve(question, cast(Channel, channel), k)
 
-    def check(version: IndexVersion) -> Consistency:
-        return check_consistency(
-            build_vector_index(settings, embedder, version), build_manifest(settings, version)
-        )
+    def check(version: IndexVersion, full: bool) -> Consistency:
+        vectors = build_vector_index(settings, embedder, version)
+        return check_consistency(vectors, build_manifest(settings, version), full)
 
     def drop(version: IndexVersion) -> None:
         drop_version_data(settings, version, embedder.model_id)
