@@ -107,6 +107,12 @@ def api_section(root: Path, repeat: int) -> str:
     return bench_api.render(bench_api.run(), machine())
 
 
+def reindex_section(root: Path, repeat: int) -> str:
+    from eval import bench_reindex
+
+    return bench_reindex.render(bench_reindex.run(root), machine())
+
+
 SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "ingest": ingest_section,
     "answers": answers_section,
@@ -115,6 +121,7 @@ SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "escalation": escalation_section,
     "money_info": money_info_section,
     "api": api_section,
+    "reindex": reindex_section,
 }
 
 
