@@ -251,7 +251,7 @@ def build_answer_service(
     """
     from kb_assistant.answering.extractive import ExtractiveComposer
     from kb_assistant.answering.gate import ConfidenceGate
-    from kb_assistant.answering.glossary import Glossary
+    from kb_assistant.answering.glossary import FollowingGlossary
     from kb_assistant.answering.llm import build_llm
     from kb_assistant.answering.llm_composer import LlmComposer
     from kb_assistant.answering.lookup import KeywordInternalLookup
@@ -273,7 +273,7 @@ def build_answer_service(
             site_hosts=settings.site_hosts,
             redact_allowlist=settings.redact_allowlist,
         ),
-        ExtractiveComposer(Glossary.from_index(vectors)),
+        ExtractiveComposer(FollowingGlossary(vectors, lambda: live.version_id)),
         LlmComposer(model) if model is not None else None,
         passages=settings.answer_passages,
     )

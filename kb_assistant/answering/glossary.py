@@ -8,7 +8,7 @@ use themselves, the extractive composer adds the first sentence of its definitio
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kb_assistant.answering.evidence import answer_text
@@ -72,3 +72,31 @@ class Glossary:
             if (found := term.pattern.search(answer)) and not term.pattern.search(question)
         ]
         return [term for _, term in sorted(used, key=lambda pair: pair[0])][:limit]
+
+
+class FollowingGlossary(Glossary):
+    """The glossary of the live index version: read again when `version()` changes (after
+    a re-index switched versions), so explanations follow the knowledge base served."""
+
+    def __init__(self, vectors: VectorIndex, version: Callable[[], object]) -> None:
+        super().__init__()
+        self._vectors = vectors
+        self._version = version
+        self._read_for: object = _NOT_READ
+
+    def __len__(self) -> int:
+        self._follow()
+        return super().__len__()
+
+    def explain(self, answer: str, question: str, limit: int = 2) -> list[Term]:
+        self._follow()
+        return super().explain(answer, question, limit)
+
+    def _follow(self) -> None:
+        current = self._version()
+        if current != self._read_for:
+            self.terms = Glossary.from_index(self._vectors).terms
+            self._read_for = current
+
+
+_NOT_READ = object()

@@ -177,3 +177,27 @@ def _collections(settings: Settings) -> list[str]:
 
     client = chroma_client(settings.chroma_url, settings.resolved_chroma_path)
     return [collection.name for collection in client.list_collections()]
+
+
+def test_the_glossary_of_answers_follows_a_switch_to_a_new_version(
+    job_settings: Settings, quick_embedder: HashingEmbedder, kb_copy: Path
+) -> None:
+    from kb_assistant.answering.glossary import FollowingGlossary
+    from kb_assistant.composition import build_live_indexes
+
+    tickets_only = kb_copy / "tickets-only.yaml"
+    tickets_only.write_text(
+        "sources:\n  - {name: tickets, connector: ticket, paths: [kb/tickets]}\n", "utf-8"
+    )
+    job(job_settings, quick_embedder).run(load_sources_config(tickets_only))
+    live = build_live_indexes(
+        job_settings.model_copy(update={"index_refresh_s": 0.01}), quick_embedder
+    )
+    glossary = FollowingGlossary(live.vectors, lambda: live.version_id)
+    assert len(glossary) == 0
+
+    config = load_sources_config(kb_copy / "sources.yaml")
+    assert job(job_settings, quick_embedder).run(config, full=True).switched
+    live.refresh(force=True)
+
+    assert len(glossary) > 0 and live.version_id == 2
