@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from types import TracebackType
 
 import pytest
 
+from eval.server import free_port
+
 CHROMA_COMMAND = Path(sys.executable).with_name("chroma")
 HEARTBEAT_PATH = "/api/v2/heartbeat"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -32,13 +33,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class ChromaServerError(RuntimeError):
     """The Chroma server did not start or stopped answering."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_environment() -> dict[str, str]:

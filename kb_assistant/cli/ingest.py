@@ -106,17 +106,23 @@ def run_status(args: argparse.Namespace) -> int:
         build_keyword_index,
         build_manifest,
         build_vector_index,
-        writable_version,
+        live_version,
     )
+    from kb_assistant.index.chroma import chroma_client
+    from kb_assistant.index.live import EmptyKeywordIndex, EmptyVectorIndex
 
     settings = load_settings(args)
     with translated_errors():
-        version = writable_version(settings)
-        manifest = build_manifest(settings, version)
-        vectors = build_vector_index(settings, build_embedder(settings), version)
-        keywords = build_keyword_index(settings, version)
-        status = _status(settings.data_dir, manifest, vectors, keywords)
-        status["live_version"] = version.name
+        chroma_client(settings.chroma_url, settings.resolved_chroma_path)  # reachable?
+        version = live_version(settings)  # reading only: no version is made here
+        if version is None:
+            status = _status(settings.data_dir, None, EmptyVectorIndex(), EmptyKeywordIndex())
+        else:
+            manifest = build_manifest(settings, version)
+            vectors = build_vector_index(settings, build_embedder(settings), version)
+            keywords = build_keyword_index(settings, version)
+            status = _status(settings.data_dir, manifest, vectors, keywords)
+        status["live_version"] = None if version is None else version.name
     if args.json:
         print_json(status)
     else:
@@ -125,11 +131,12 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _status(data_dir: Path, manifest: Any, vectors: Any, keywords: Any) -> dict[str, Any]:
+    stats = {} if manifest is None else manifest.stats()
     by_kind = [
         {"kind": kind, "visibility": vis, "documents": docs, "chunks": chunks}
-        for (kind, vis), (docs, chunks) in sorted(manifest.stats().items())
+        for (kind, vis), (docs, chunks) in sorted(stats.items())
     ]
-    last = manifest.last_run()
+    last = None if manifest is None else manifest.last_run()
     return {
         "data_dir": str(data_dir.resolve()),
         "documents": by_kind,

@@ -52,11 +52,12 @@ class LiveIndexes:
         try:
             self._checked = time.monotonic()
             try:
-                live = self.registry.live()
+                live_id = self.registry.live_id()
+                if live_id is None or live_id == self.version_id:
+                    return  # the usual case: one indexed read, nothing to open
+                live = self.registry.get(live_id)
             except Exception:  # the database is away for a moment: keep the current version
                 log.warning("cannot read the live index version", exc_info=True)
-                return
-            if live is None or live.id == self.version_id:
                 return
             try:
                 vectors, keywords = self._open(live)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eval.server import free_port
 from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.composition import build_answer_service, build_ingest_pipeline
 from kb_assistant.embedding import SentenceTransformerEmbedder
@@ -31,7 +32,7 @@ from kb_assistant.index.chroma import (
 )
 from kb_assistant.ports import IndexRecord, Vector
 from kb_assistant.settings import Settings
-from tests.chroma_server import ChromaServer, chroma_server, free_port  # noqa: F401
+from tests.chroma_server import ChromaServer, chroma_server  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_FAQ = REPO_ROOT / "demo" / "kb" / "faq"

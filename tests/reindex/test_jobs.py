@@ -201,3 +201,12 @@ def test_the_glossary_of_answers_follows_a_switch_to_a_new_version(
     live.refresh(force=True)
 
     assert len(glossary) > 0 and live.version_id == 2
+
+
+def test_status_of_an_empty_data_directory_makes_no_version(
+    job_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--json", "--data-dir", str(job_settings.data_dir)]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["live_version"] is None and status["documents"] == []
+    assert build_registry(job_settings).all() == []
