@@ -107,6 +107,12 @@ def api_section(root: Path, repeat: int) -> str:
     return bench_api.render(bench_api.run(), machine())
 
 
+def keywords_section(root: Path, repeat: int) -> str:
+    from eval import bench_keywords
+
+    return bench_keywords.render(bench_keywords.run(root), machine())
+
+
 def reindex_section(root: Path, repeat: int) -> str:
     from eval import bench_reindex
 
@@ -122,6 +128,7 @@ SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "money_info": money_info_section,
     "api": api_section,
     "reindex": reindex_section,
+    "keywords": keywords_section,
 }
 
 

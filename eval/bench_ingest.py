@@ -62,6 +62,7 @@ def embed_texts(
 ) -> tuple[list[str], list[str]]:
     """The unique texts a full build embeds, and the FAQ id (or "") of each."""
     pipeline = build_ingest_pipeline(settings, embedder=embedder)
+    from ingest.known import KnownDocuments
     from ingest.progress import NoProgress
     from ingest.reader import SourceReader
 
@@ -71,7 +72,7 @@ def embed_texts(
         options=connector_options(settings),
         kind=None,
         visibility=None,
-        known={},
+        known=KnownDocuments.of({}),
         source_states={},
         progress=NoProgress(),
     )

@@ -27,13 +27,14 @@ from connectors.registry import SUPPORTED_SUFFIXES
 from connectors.text_io import source_of
 from ingest.background import Prefetcher
 from ingest.chunking import Chunker
+from ingest.known import KnownDocuments
 from ingest.progress import NoProgress, Progress
 from ingest.reader import ReadOutcome, SourceReader
 from ingest.redact import Redactor
 from ingest.report import IngestReport
 from ingest.writer import IndexWriter
 from kb_assistant.domain import DocumentFailure, Kind, Visibility
-from kb_assistant.ports import DocumentEntry, Embedder, KeywordIndex, Manifest, VectorIndex
+from kb_assistant.ports import Embedder, KeywordIndex, Manifest, VectorIndex
 
 
 class IngestUsageError(ValueError):
@@ -192,11 +193,7 @@ class IngestPipeline:
 
     def _run_plan(self, plan: _Plan, run_id: int, report: IngestReport) -> set[Visibility]:
         spec = plan.spec
-        known = {
-            doc_id: entry
-            for doc_id, entry in self.manifest.documents_under(plan.roots).items()
-            if spec.matches(entry.source)
-        }
+        known = KnownDocuments.under(self.manifest, plan.roots, spec.matches)
         states = {
             path: state
             for path, state in self.manifest.sources_under(plan.roots).items()
@@ -220,7 +217,8 @@ class IngestPipeline:
         else:
             touched = self.writer.write(reader.read(plan.files), run_id, report)
         _merge(reader.outcome, report)
-        touched |= self.writer.delete(_gone(known, reader.outcome), report)
+        outcome = reader.outcome
+        touched |= self.writer.delete(known.gone(outcome.seen, outcome.incomplete_sources), report)
         self.manifest.forget_sources(sorted(set(states) - set(reader.outcome.complete_states)))
         self.manifest.save_sources(reader.outcome.complete_states, run_id)
         return touched
@@ -230,7 +228,7 @@ class IngestPipeline:
             raise IngestUsageError("give at least one file or folder to ingest")
         roots = [str(Path(p).expanduser().resolve()) for p in paths]
         for root in roots:
-            if not Path(root).exists() and not self.manifest.documents_under([root]):
+            if not Path(root).exists() and not self.manifest.document_sources_under([root]):
                 raise IngestUsageError(f"{root}: no such file or folder")
         return roots
 
@@ -265,13 +263,4 @@ def _empty_roots(roots: list[str], files: list[Path]) -> list[DocumentFailure]:
         )
         for root in roots
         if Path(root).is_dir() and not any(f.startswith(root.rstrip("/") + "/") for f in found)
-    ]
-
-
-def _gone(known: dict[str, DocumentEntry], outcome: ReadOutcome) -> list[DocumentEntry]:
-    """Known documents not seen this time, except those of files that failed to read."""
-    return [
-        entry
-        for doc_id, entry in known.items()
-        if doc_id not in outcome.seen and entry.source not in outcome.incomplete_sources
     ]

@@ -20,6 +20,7 @@ from connectors.registry import load_file
 from connectors.text_io import source_of
 from ingest.chunking import Chunker
 from ingest.clean import clean_document
+from ingest.known import KnownDocuments
 from ingest.progress import Progress
 from ingest.redact import Redactor
 from kb_assistant.domain import Chunk, Document, DocumentFailure, Kind, Visibility, sha256_text
@@ -67,7 +68,7 @@ class SourceReader:
         options: ConnectorOptions,
         kind: Kind | None,
         visibility: Visibility | None,
-        known: dict[str, DocumentEntry],
+        known: KnownDocuments,
         source_states: dict[str, SourceState],
         progress: Progress,
     ) -> None:
@@ -81,9 +82,6 @@ class SourceReader:
         self.progress = progress
         self.outcome = ReadOutcome()
         self.config_key = self._config_key()
-        self._known_by_source: dict[str, list[str]] = {}
-        for entry in known.values():
-            self._known_by_source.setdefault(entry.source, []).append(entry.id)
 
     def read(self, files: Sequence[Path]) -> Iterator[Pending]:
         """Pending documents from `files`, in order; unchanged files are skipped unparsed."""
@@ -105,11 +103,12 @@ class SourceReader:
             self.outcome.complete_states[source] = state
         else:
             self.outcome.incomplete_sources.add(source)
+        previous = self.known.entries([doc.id for doc in result.documents])
         for doc in result.documents:
             if doc.id in self.outcome.seen:
                 continue
             self.outcome.seen.add(doc.id)
-            pending = self._prepare(doc, self.known.get(doc.id))
+            pending = self._prepare(doc, previous.get(doc.id))
             if pending is None:
                 self.outcome.unchanged += 1
                 continue
@@ -120,7 +119,7 @@ class SourceReader:
 
     def _skip_unchanged(self, source: str, state: SourceState) -> None:
         self.outcome.complete_states[source] = state
-        doc_ids = self._known_by_source.get(source, [])
+        doc_ids = self.known.ids_from(source)
         self.outcome.seen.update(doc_ids)
         self.outcome.unchanged += len(doc_ids)
 

@@ -2,8 +2,13 @@
 
 Write order keeps a crash harmless: new vectors first, then the manifest, then removal of
 the old vectors. A per-visibility "dirty" mark is set before any change and cleared once
-the keyword index is rebuilt, so the next run knows to compare ids in full, remove orphan
-vectors and re-index documents whose vectors were lost.
+the keyword index is brought up to date, so the next run knows to compare ids in full,
+remove orphan vectors and re-index documents whose vectors were lost.
+
+The keyword index is updated with the run's own changes (the chunks written and removed),
+so its cost follows the change. It is rebuilt from the vector index's records instead after
+a full reset, after an interrupted run or a repair (its state is then unknown), when the
+change is too large to keep in memory, or when the updated count disagrees with the vectors.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +40,28 @@ log = logging.getLogger(__name__)
 
 _DIRTY_KEY = "keyword_index_dirty:{}"
 MIN_BATCH_CHUNKS = 64
+MAX_KEYWORD_CHANGES = 50_000  # chunks changed in one run above which BM25 is rebuilt instead
+
+
+@dataclass
+class KeywordChanges:
+    """What a run did to one visibility's chunks, in order: the last word on an id wins."""
+
+    upserts: dict[str, IndexRecord] = field(default_factory=dict)
+    deletes: set[str] = field(default_factory=set)
+
+    def upsert(self, records: Sequence[IndexRecord]) -> None:
+        for record in records:
+            self.deletes.discard(record.id)
+            self.upserts[record.id] = record
+
+    def delete(self, ids: Iterable[str]) -> None:
+        for chunk_id in ids:
+            self.upserts.pop(chunk_id, None)
+            self.deletes.add(chunk_id)
+
+    def __len__(self) -> int:
+        return len(self.upserts) + len(self.deletes)
 
 
 class IndexWriter:
@@ -55,9 +83,12 @@ class IndexWriter:
         self.manifest = manifest
         self.progress = progress
         self.flush_chunks = flush_chunks
+        self._changes: dict[Visibility, KeywordChanges] = {}
+        self._from_records: set[Visibility] = set()
 
     def reset(self) -> set[Visibility]:
         """A full rebuild: forget every document and empty both indexes."""
+        self._changes, self._from_records = {}, set(VISIBILITIES)
         self._mark_dirty(set(VISIBILITIES))
         self.vectors.reset()
         self.keywords.reset()
@@ -71,6 +102,7 @@ class IndexWriter:
         when the counts disagree; otherwise the count check is enough and cheap.
         """
         touched: set[Visibility] = set()
+        self._changes = {}
         for visibility in VISIBILITIES:
             interrupted = self.manifest.get_meta(_DIRTY_KEY.format(visibility)) == "1"
             counts_agree = self.manifest.chunk_count(visibility) == self.vectors.count(visibility)
@@ -91,6 +123,7 @@ class IndexWriter:
                     redo,
                 )
                 touched.add(visibility)
+        self._from_records = set(touched)
         return touched
 
     def write(
@@ -117,12 +150,15 @@ class IndexWriter:
                     records = [IndexRecord(c.id, c.text, _metadata(d, c)) for d, c in chunks]
                     stacked = np.stack([vectors[c.content_hash] for _, c in chunks])
                     self.vectors.upsert(visibility, records, stacked.astype(np.float32))
+                    self._note(visibility).upsert(records)
             self.manifest.save_documents([_entry(p) for p in batch], run_id)
             for p in batch:
                 if p.previous is None:
                     report.added += 1
                 else:
-                    self.vectors.delete(p.previous.visibility, [c.id for c in p.previous.chunks])
+                    old = [c.id for c in p.previous.chunks]
+                    self.vectors.delete(p.previous.visibility, old)
+                    self._note(p.previous.visibility).delete(old)
                     report.updated += 1
             report.chunks_written += sum(len(p.chunks) for p in batch)
             report.stage_seconds["write"] += time.perf_counter() - started
@@ -138,18 +174,52 @@ class IndexWriter:
         self._mark_dirty(touched)
         self.manifest.delete_documents([entry.id for entry in gone])
         for entry in gone:
-            self.vectors.delete(entry.visibility, [c.id for c in entry.chunks])
+            old = [c.id for c in entry.chunks]
+            self.vectors.delete(entry.visibility, old)
+            self._note(entry.visibility).delete(old)
         report.deleted += len(gone)
         report.stage_seconds["write"] += time.perf_counter() - started
         return touched
 
     def rebuild_keywords(self, touched: set[Visibility], report: IngestReport) -> None:
+        """Bring the keyword index of every touched visibility up to date (see the module
+        docstring), then clear its dirty mark."""
         started = time.perf_counter()
         for visibility in sorted(touched):
-            count = self.keywords.rebuild(visibility, self.vectors.records(visibility))
+            changes = self._changes.pop(visibility, KeywordChanges())
+            count = -1
+            if visibility not in self._from_records:
+                count = self.keywords.update(
+                    visibility, list(changes.upserts.values()), changes.deletes
+                )
+                stored = self.vectors.count(visibility)
+                if count != stored:
+                    log.warning(
+                        "keyword index %s holds %d chunks after the update, the vectors %d; "
+                        "rebuilding it",
+                        visibility,
+                        count,
+                        stored,
+                    )
+                    count = -1
+                else:
+                    log.info("keyword index %s updated: %d chunks", visibility, count)
+            if count < 0:
+                count = self.keywords.rebuild(visibility, self.vectors.records(visibility))
+                log.info("keyword index %s rebuilt with %d chunks", visibility, count)
             self.manifest.set_meta(_DIRTY_KEY.format(visibility), "0")
-            log.info("keyword index %s rebuilt with %d chunks", visibility, count)
+        self._changes, self._from_records = {}, set()
         report.stage_seconds["keyword_index"] += time.perf_counter() - started
+
+    def _note(self, visibility: Visibility) -> KeywordChanges:
+        """The changes to remember for `visibility` (a throwaway once it is rebuilt anyway)."""
+        if visibility in self._from_records:
+            return KeywordChanges()
+        changes = self._changes.setdefault(visibility, KeywordChanges())
+        if len(changes) >= MAX_KEYWORD_CHANGES:
+            self._from_records.add(visibility)
+            self._changes.pop(visibility, None)
+        return changes
 
     def _embeddings(self, batch: list[Pending], report: IngestReport) -> dict[str, Vector]:
         """Vectors by chunk hash: reused where that text is already indexed, else embedded."""

@@ -7,7 +7,7 @@ Ingestion and retrieval depend on these protocols only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -93,9 +93,18 @@ class VectorIndex(Protocol):
 
 
 class KeywordIndex(Protocol):
-    """A lexical (BM25) index per visibility, rebuilt from the vector index's records."""
+    """A lexical (BM25) index per visibility, kept in step with the vector index."""
 
-    def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int: ...
+    def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
+        """Replace the visibility's index with exactly `records`; returns the count."""
+        ...
+
+    def update(
+        self, visibility: Visibility, upserts: Sequence[IndexRecord], deletes: Collection[str]
+    ) -> int:
+        """Remove the chunks `deletes` names, then add `upserts` (replacing any chunk with the
+        same id); returns the count."""
+        ...
 
     def query(self, visibility: Visibility, text: str, k: int) -> list[Hit]: ...
 
@@ -177,6 +186,15 @@ class Manifest(Protocol):
     """What has been indexed: document id → content hash, version, visibility, chunk ids."""
 
     def documents_under(self, roots: Sequence[str]) -> dict[str, DocumentEntry]: ...
+
+    def document_sources_under(self, roots: Sequence[str]) -> dict[str, str]:
+        """Document id → source file, for the documents `documents_under` would return
+        (without their chunk lists: cheap at any size)."""
+        ...
+
+    def documents(self, ids: Sequence[str]) -> dict[str, DocumentEntry]:
+        """The entries of these documents (ids not indexed are left out)."""
+        ...
 
     def sources_under(self, roots: Sequence[str]) -> dict[str, SourceState]: ...
 

@@ -1,27 +1,33 @@
-"""Keyword index: llama-index's BM25 retriever (bm25s + English stemming), persisted on disk.
+"""Keyword index: BM25 over bm25s's English terms, one snapshot folder per visibility.
 
-BM25 cannot be updated in place, so a change rebuilds the visibility's index from the
-vector index's records into a fresh folder and then flips a pointer file atomically;
-a reader never sees a half-written index.
+A change writes a new snapshot folder (see `bm25_snapshot`) and then flips a pointer file
+atomically; a reader never sees a half-written index, and readers in other processes map
+the arrays from disk instead of each holding a copy. `update` tokenizes only what changed;
+`rebuild` starts over from the vector index's records.
+
+An index written before snapshots existed (llama-index's BM25 retriever folder) is still
+read, converted in memory, and written in the new format by the next change.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-import math
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from kb_assistant.domain import Visibility
+from kb_assistant.index.bm25_snapshot import Snapshot, SnapshotFormatError, idf_weight
+from kb_assistant.index.bm25_terms import terms
 from kb_assistant.ports import Hit, IndexRecord
 
 log = logging.getLogger(__name__)
 TYPO_MIN_LENGTH = 5  # shorter words are too easily one edit from another word
+_OPEN_ATTEMPTS = 3  # a writer may replace the folder between reading the pointer and opening it
 
 # Metadata copied into the keyword index: what a passage needs to be cited.
 _KEPT_METADATA = (
@@ -37,120 +43,115 @@ _KEPT_METADATA = (
 
 
 class Bm25Index:
-    """`KeywordIndex` adapter; one persisted BM25 index per visibility under `directory`."""
+    """`KeywordIndex` adapter; one snapshot per visibility under `directory`."""
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._loaded: dict[str, tuple[str, Any]] = {}
+        self._loaded: dict[str, tuple[str, Snapshot]] = {}
         self._deletions: dict[str, tuple[str, dict[str, None]]] = {}
 
     def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
-        from llama_index.core.schema import TextNode
+        return self._write(visibility, Snapshot.empty().apply([_kept(r) for r in records], ()))
 
-        BM25Retriever = _retriever_class()
-
-        nodes = [_to_node(TextNode, record) for record in records]
-        self._directory.mkdir(parents=True, exist_ok=True)
-        if not nodes:
-            self._switch(visibility, None)
-            return 0
-        retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
-        folder = f"{visibility}-{time.time_ns()}"
-        retriever.persist(str(self._directory / folder), show_progress=False)
-        self._switch(visibility, folder)
-        return len(nodes)
+    def update(
+        self, visibility: Visibility, upserts: Sequence[IndexRecord], deletes: Collection[str]
+    ) -> int:
+        snapshot = self._snapshot(visibility) or Snapshot.empty()
+        return self._write(visibility, snapshot.apply([_kept(r) for r in upserts], deletes))
 
     def query(self, visibility: Visibility, text: str, k: int) -> list[Hit]:
-        retriever = self._retriever(visibility)
-        if retriever is None or k <= 0 or not text.strip():
+        snapshot = self._snapshot(visibility)
+        if snapshot is None or k <= 0 or not text.strip():
             return []
-        retriever.similarity_top_k = min(k, self.count(visibility))
         hits = []
-        for scored in retriever.retrieve(text):
-            score = float(scored.score or 0.0)
-            if score <= 0.0:  # bm25s pads the top-k with non-matching documents
-                continue
-            node = scored.node
-            hits.append(
-                Hit(id=node.node_id, score=score, text=node.get_content(), metadata=node.metadata)
-            )
+        for i, score in snapshot.top(terms(text), k):
+            record = snapshot.record(i)
+            hits.append(Hit(id=record.id, score=score, text=record.text, metadata=record.metadata))
         return hits
 
     def unknown_terms(self, visibility: Visibility, text: str) -> set[str]:
-        retriever = self._retriever(visibility)
-        if retriever is None:
+        snapshot = self._snapshot(visibility)
+        if snapshot is None or not snapshot.size:
             return {word.lower() for word in text.split() if word.strip()}
-        vocabulary = retriever.bm25.vocab_dict
-        unknown = {token for token in _tokens(retriever, text) if token not in vocabulary}
+        unknown = {term for term in terms(text) if not snapshot.known(term)}
         if not unknown:
             return unknown
-        near = self._near_words(visibility, retriever)
-        return {token for token in unknown if not _one_edit_from(token, near)}
+        near = self._near_words(visibility, snapshot)
+        return {term for term in unknown if not _one_edit_from(term, near)}
 
     def weighted_coverage(self, visibility: Visibility, question: str, text: str) -> float:
         """The share of the question's words, weighted by how rare each is in this index
         (inverse document frequency), that `text` contains. A passage that lacks the one
         rare word a question hinges on ("free *trial* of Plus") scores low even when it
         shares the common ones."""
-        retriever = self._retriever(visibility)
-        if retriever is None:
+        snapshot = self._snapshot(visibility)
+        if snapshot is None or not snapshot.size:
             return 0.0
-        wanted = set(_tokens(retriever, question))
+        wanted = set(terms(question))
         if not wanted:
             return 0.0
-        present = set(_tokens(retriever, text))
-        weights = {token: self._idf(retriever, token) for token in wanted}
+        present = set(terms(text))
+        weights = {term: idf_weight(snapshot, term) for term in wanted}
         total = sum(weights.values())
-        return sum(w for token, w in weights.items() if token in present) / total
-
-    @staticmethod
-    def _idf(retriever: Any, token: str) -> float:
-        """log((N + 1) / (df + 0.5)): a word no chunk contains weighs the most."""
-        scores = retriever.bm25.scores
-        documents = int(scores["num_docs"])
-        token_id = retriever.bm25.vocab_dict.get(token)
-        indptr = scores["indptr"]
-        frequency = 0
-        if token_id is not None and token_id + 1 < len(indptr):
-            frequency = int(indptr[token_id + 1] - indptr[token_id])
-        return math.log((documents + 1) / (frequency + 0.5))
-
-    def _near_words(self, visibility: Visibility, retriever: Any) -> dict[str, None]:
-        """Every vocabulary word with one letter deleted, for typo-tolerant lookups."""
-        folder = self._loaded[visibility][0]
-        cached = self._deletions.get(visibility)
-        if cached is not None and cached[0] == folder:
-            return cached[1]
-        deletions: dict[str, None] = {}
-        for word in retriever.bm25.vocab_dict:
-            if isinstance(word, str) and len(word) >= TYPO_MIN_LENGTH:
-                deletions[word] = None
-                for i in range(len(word)):
-                    deletions[word[:i] + word[i + 1 :]] = None
-        self._deletions[visibility] = (folder, deletions)
-        return deletions
+        return sum(w for term, w in weights.items() if term in present) / total
 
     def count(self, visibility: Visibility) -> int:
-        retriever = self._retriever(visibility)
-        return 0 if retriever is None else len(retriever.corpus)
+        snapshot = self._snapshot(visibility)
+        return 0 if snapshot is None else snapshot.size
+
+    def ids(self, visibility: Visibility) -> set[str]:
+        """Every chunk id in the visibility's index (for consistency checks)."""
+        snapshot = self._snapshot(visibility)
+        return set() if snapshot is None else set(snapshot.ids)
 
     def reset(self) -> None:
         if self._directory.exists():
             shutil.rmtree(self._directory)
         self._loaded.clear()
 
-    def _retriever(self, visibility: Visibility) -> Any:
-        folder = self._current(visibility)
-        if folder is None:
-            return None
-        cached = self._loaded.get(visibility)
+    def _near_words(self, visibility: Visibility, snapshot: Snapshot) -> dict[str, None]:
+        """Every indexed term with one letter deleted, for typo-tolerant lookups."""
+        folder = self._loaded[visibility][0]
+        cached = self._deletions.get(visibility)
         if cached is not None and cached[0] == folder:
             return cached[1]
-        retriever = _retriever_class().from_persist_dir(
-            str(self._directory / folder), show_progress=False
-        )
-        self._loaded[visibility] = (folder, retriever)
-        return retriever
+        deletions: dict[str, None] = {}
+        for word in snapshot.live_terms():
+            if len(word) >= TYPO_MIN_LENGTH:
+                deletions[word] = None
+                for i in range(len(word)):
+                    deletions[word[:i] + word[i + 1 :]] = None
+        self._deletions[visibility] = (folder, deletions)
+        return deletions
+
+    def _write(self, visibility: Visibility, snapshot: Snapshot) -> int:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        if not snapshot.size:
+            self._switch(visibility, None)
+            return 0
+        folder = f"{visibility}-{time.time_ns()}"
+        snapshot.save(self._directory / folder)
+        self._switch(visibility, folder)
+        self._loaded[visibility] = (folder, snapshot)
+        return snapshot.size
+
+    def _snapshot(self, visibility: Visibility) -> Snapshot | None:
+        for attempt in range(_OPEN_ATTEMPTS):
+            folder = self._current(visibility)
+            if folder is None:
+                return None
+            cached = self._loaded.get(visibility)
+            if cached is not None and cached[0] == folder:
+                return cached[1]
+            try:
+                snapshot = _open(self._directory / folder)
+            except FileNotFoundError:
+                if attempt + 1 == _OPEN_ATTEMPTS:
+                    raise
+                continue  # replaced meanwhile: read the pointer again
+            self._loaded[visibility] = (folder, snapshot)
+            return snapshot
+        return None
 
     def _pointer(self, visibility: Visibility) -> Path:
         return self._directory / f"{visibility}.current"
@@ -188,36 +189,33 @@ def _one_edit_from(word: str, deletions: dict[str, None]) -> bool:
     return any(word[:i] + word[i + 1 :] in deletions for i in range(len(word)))
 
 
-def _tokens(retriever: Any, text: str) -> list[str]:
-    """`text` tokenised the way the index was: stop words out, stemmed."""
-    import bm25s
-
-    tokens = bm25s.tokenize(
-        text,
-        stopwords="en",
-        stemmer=retriever.stemmer,
-        token_pattern=retriever.token_pattern,
-        return_ids=False,
-        show_progress=False,
-    )
-    return [token for token in tokens[0] if token]
-
-
-def _retriever_class() -> Any:
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    # bm25s forces its logger to DEBUG on import; let the application's configuration decide.
-    logging.getLogger("bm25s").setLevel(logging.NOTSET)
-    return BM25Retriever
-
-
-def _to_node(node_type: Any, record: IndexRecord) -> Any:
+def _kept(record: IndexRecord) -> IndexRecord:
+    """The record with only the metadata a citation needs."""
     metadata = {key: record.metadata[key] for key in _KEPT_METADATA if key in record.metadata}
-    return node_type(
-        id_=record.id,
-        text=record.text,
-        metadata=metadata,
-        # Only the title joins the text in the index; other fields are for citations.
-        excluded_embed_metadata_keys=[key for key in metadata if key != "title"],
-        excluded_llm_metadata_keys=list(metadata),
+    return IndexRecord(record.id, record.text, metadata)
+
+
+def _open(folder: Path) -> Snapshot:
+    try:
+        return Snapshot.load(folder)
+    except SnapshotFormatError:
+        if not (folder / "retriever.json").exists():
+            raise
+    log.warning(
+        "keyword index %s is in the format of an earlier release; it is converted in memory "
+        "until the next ingest or re-index run writes it anew",
+        folder,
     )
+    return Snapshot.empty().apply(_legacy_records(folder), ())
+
+
+def _legacy_records(folder: Path) -> list[IndexRecord]:
+    """The chunks of a folder written by llama-index's BM25 retriever."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    records = []
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            node = metadata_dict_to_node(json.loads(line))
+            records.append(_kept(IndexRecord(node.node_id, node.get_content(), node.metadata)))
+    return records

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from kb_assistant.domain import Visibility
 from kb_assistant.index.versions import IndexVersion, VersionRegistry
@@ -59,6 +59,7 @@ class LiveIndexes:
             except Exception:  # the database is away for a moment: keep the current version
                 log.warning("cannot read the live index version", exc_info=True)
                 return
+            started = time.monotonic()
             try:
                 vectors, keywords = self._open(live)
             except Exception:
@@ -71,7 +72,8 @@ class LiveIndexes:
                 )
                 return
             self._pair, self.version_id = (vectors, keywords), live.id
-            log.info("now serving index version %s", live.name)
+            opened_ms = (time.monotonic() - started) * 1000
+            log.info("now serving index version %s (opened in %.0f ms)", live.name, opened_ms)
         finally:
             self._opening.release()
 
@@ -134,6 +136,11 @@ class LiveKeywordIndex:
     def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
         return self._index().rebuild(visibility, records)
 
+    def update(
+        self, visibility: Visibility, upserts: Sequence[IndexRecord], deletes: Collection[str]
+    ) -> int:
+        return self._index().update(visibility, upserts, deletes)
+
     def query(self, visibility: Visibility, text: str, k: int) -> list[Hit]:
         return self._index().query(visibility, text, k)
 
@@ -187,6 +194,11 @@ class EmptyKeywordIndex:
     """No version yet: no keywords."""
 
     def rebuild(self, visibility: Visibility, records: Iterable[IndexRecord]) -> int:
+        raise RuntimeError("there is no index version to write to yet")
+
+    def update(
+        self, visibility: Visibility, upserts: Sequence[IndexRecord], deletes: Collection[str]
+    ) -> int:
         raise RuntimeError("there is no index version to write to yet")
 
     def query(self, visibility: Visibility, text: str, k: int) -> list[Hit]:

@@ -45,6 +45,26 @@ class ManifestStore:
         with self._sessions() as session:
             return {row.id: _entry(row) for row in session.scalars(query)}
 
+    def document_sources_under(self, roots: Sequence[str]) -> dict[str, str]:
+        if not roots:
+            return {}
+        query = select(DocumentRow.id, DocumentRow.source).where(_under(DocumentRow.source, roots))
+        with self._sessions() as session:
+            return {doc_id: source for doc_id, source in session.execute(query)}
+
+    def documents(self, ids: Sequence[str]) -> dict[str, DocumentEntry]:
+        found: dict[str, DocumentEntry] = {}
+        unique = list(dict.fromkeys(ids))
+        with self._sessions() as session:
+            for start in range(0, len(unique), _IN_BATCH):
+                query = (
+                    select(DocumentRow)
+                    .where(DocumentRow.id.in_(unique[start : start + _IN_BATCH]))
+                    .options(selectinload(DocumentRow.chunks))
+                )
+                found.update((row.id, _entry(row)) for row in session.scalars(query))
+        return found
+
     def sources_under(self, roots: Sequence[str]) -> dict[str, SourceState]:
         """Source file → how it was when last read completely."""
         if not roots:

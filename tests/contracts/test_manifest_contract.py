@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,22 @@ def test_documents_under_matches_files_and_folders_only(manifest: Manifest) -> N
     assert set(manifest.documents_under(["/kb/faq.md"])) == {"a"}
     assert manifest.documents_under(["/k"]) == {}
     assert manifest.documents_under(["/kb"])["a"].chunks[0].content_hash == "x"
+
+
+def test_sources_and_entries_are_read_separately(manifest: Manifest) -> None:
+    saved = [entry(f"d{i}", f"/kb/f{i % 3}.md", ["x", f"h{i}"]) for i in range(1200)]
+    manifest.save_documents([*saved, entry("other", "/kb2/faq.md", ["y"])], 1)
+
+    sources = manifest.document_sources_under(["/kb"])
+    assert sources == {e.id: e.source for e in saved}
+    assert manifest.document_sources_under(["/kb/f1.md"]) == {
+        e.id: e.source for e in saved if e.source == "/kb/f1.md"
+    }
+    wanted = [f"d{i}" for i in range(0, 1200, 2)] + ["unknown", "d0"]  # past one IN batch
+    found = manifest.documents(wanted)
+    assert set(found) == {f"d{i}" for i in range(0, 1200, 2)}
+    assert found["d4"] == dataclasses.replace(saved[4], ingested_at=found["d4"].ingested_at)
+    assert manifest.documents([]) == {}
 
 
 def test_save_replaces_chunks(manifest: Manifest) -> None:

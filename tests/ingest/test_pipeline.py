@@ -17,6 +17,7 @@ import pytest
 from ingest.pipeline import IngestPipeline, IngestUsageError
 from kb_assistant.composition import build_ingest_pipeline
 from kb_assistant.embedding import HashingEmbedder
+from kb_assistant.index.bm25 import Bm25Index
 from kb_assistant.index.chroma import IndexMismatchError
 from kb_assistant.ports import IndexRecord, Vector
 from kb_assistant.settings import Settings
@@ -73,10 +74,12 @@ def pipeline(settings: Settings, embedder: HashingEmbedder) -> IngestPipeline:
 
 def assert_consistent(pipeline: IngestPipeline) -> None:
     """Vectors, keyword index and manifest hold exactly the same chunks."""
+    assert isinstance(pipeline.keywords, Bm25Index)
     for visibility in ("public", "internal"):
         listed = pipeline.manifest.chunk_ids(visibility)
         assert pipeline.vectors.ids(visibility) == listed
         assert pipeline.keywords.count(visibility) == len(listed)
+        assert pipeline.keywords.ids(visibility) == listed
 
 
 def test_first_run_indexes_every_entry(pipeline: IngestPipeline, kb: Path) -> None:
@@ -128,6 +131,32 @@ def test_changed_entry_replaces_only_its_chunks(pipeline: IngestPipeline, kb: Pa
     hit = pipeline.keywords.query("public", "leaves our warehouse", 1)[0]
     assert "leaves our warehouse" in hit.text
     assert_consistent(pipeline)
+
+
+def test_incremental_runs_update_the_keyword_index_in_place(
+    pipeline: IngestPipeline, kb: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline.run([kb])
+    write(kb / "faq.md", FAQ.replace("Print the label", "Print the prepaid courier label"))
+    (kb / "shipping.md").unlink()
+    write(kb / "more.md", "## Do you gift wrap?\nYes, choose gift wrap at checkout for 3 euros.\n")
+
+    with caplog.at_level("INFO", logger="ingest.writer"):
+        report = pipeline.run([kb])
+
+    assert (report.counts["updated"], report.counts["added"], report.counts["deleted"]) == (1, 1, 2)
+    assert "keyword index public updated: 4 chunks" in caplog.text
+    assert "rebuilt" not in caplog.text
+    assert_consistent(pipeline)
+    rebuilt = Bm25Index(tmp_path / "rebuilt")
+    rebuilt.rebuild("public", pipeline.vectors.records("public"))
+    for question in ("prepaid courier label", "gift wrap checkout", "ship to Norway", "track"):
+        ours = [
+            (h.id, round(h.score, 5), h.text)
+            for h in pipeline.keywords.query("public", question, 4)
+        ]
+        fresh = [(h.id, round(h.score, 5), h.text) for h in rebuilt.query("public", question, 4)]
+        assert ours == fresh, question
 
 
 def test_removed_file_and_entry_are_deleted(pipeline: IngestPipeline, kb: Path) -> None:

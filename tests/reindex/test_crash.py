@@ -292,6 +292,7 @@ def assert_consistent(site: Site, embedder: SentenceTransformerEmbedder) -> dict
         assert vectors.ids(vis) == manifest.chunk_ids(vis), vis
         counts[vis] = vectors.count(vis)
         assert counts[vis] == manifest.chunk_count(vis) == keywords.count(vis), vis
+        assert keywords.ids(vis) == manifest.chunk_ids(vis), vis
         places = Counter(
             (record.metadata["doc_id"], record.metadata["chunk_index"])
             for record in vectors.records(vis)
