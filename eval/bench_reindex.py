@@ -13,10 +13,9 @@ Measured, in this order (each figure is printed as soon as it is known):
    build (the faster run counts: on a shared machine the load changes): the physical limit;
 2. a full build in this process (`kb-assistant reindex --full`);
 3. incremental runs on that index: nothing changed, then 1 % of the entries edited;
-4. answer latency with that index live, at rest (back to back) and while a full rebuild runs
-   in another process (`kb-assistant reindex --full --json`; questions at up to
-   `QUESTIONS_PER_S`), until a few seconds after the switch, and when this process started
-   serving the new version;
+4. answer latency with that index live (questions at up to `QUESTIONS_PER_S`), at rest and
+   while a full rebuild runs in another process (`kb-assistant reindex --full --json`), until
+   a few seconds after the switch, and when this process started serving the new version;
 5. a full build with the embedding on a local Ray (2 actors × 1 thread).
 """
 
@@ -51,7 +50,7 @@ QUERY_QUESTIONS = 200
 CHANGED_SHARE = 0.01
 RAY_ACTORS = 2
 QUERY_THREADS = 1
-QUESTIONS_PER_S = 5  # during and after a rebuild: a steady stream, not a saturated core
+QUESTIONS_PER_S = 5  # a steady stream of customers, not a saturated core
 AFTER_SWITCH_S = 6.0
 
 Log = Callable[[str], None]
@@ -324,7 +323,7 @@ def queries_during_rebuild(corpus: Corpus, data_dir: Path, questions: list[str])
     timed_answer(service, questions[0], Latencies())  # warm-up
     rest = Latencies()
     for question in questions:
-        timed_answer(service, question, rest)
+        pace(timed_answer(service, question, rest))
     live_before = registry.live_id()
     during, after = Latencies(), Latencies()
     out = corpus.folder / "rebuild.json"
@@ -381,6 +380,7 @@ def run(
     chunks: int = TARGET_CHUNKS,
     *,
     with_ray: bool = True,
+    with_queries: bool = True,
     log: Log = lambda line: print(line, flush=True),
 ) -> dict[str, Any]:
     """Every measurement on a fresh corpus of `chunks` entries; figures logged as they come."""
@@ -410,9 +410,10 @@ def run(
         corpus.entries = change_entries(corpus.entries, CHANGED_SHARE)
         write_faq_files(corpus.folder / "faq", corpus.entries)
         step(result, "changed", log, lambda: _incremental(corpus, folder / "local", embedder))
-        questions = [q for q, _ in stackfaq_queries(root)][:QUERY_QUESTIONS]
-        result["queries"] = queries_during_rebuild(corpus, folder / "local", questions)
-        log(f"reindex queries: {json.dumps(result['queries'])}")
+        if with_queries:
+            questions = [q for q, _ in stackfaq_queries(root)][:QUERY_QUESTIONS]
+            result["queries"] = queries_during_rebuild(corpus, folder / "local", questions)
+            log(f"reindex queries: {json.dumps(result['queries'])}")
         if with_ray:
             step(result, "ray", log, lambda: ray_build(corpus, folder / "ray", embedder))
     return result
@@ -526,14 +527,14 @@ def _query_lines(result: dict[str, Any]) -> list[str]:
         return []
     q = result["queries"]
     rest, during, after = q["rest"], q["during"], q["after_switch"]
+    note = [q["note"], ""] if q.get("note") else []
     return [
+        *note,
         f"Answer latency (`AnswerService.answer`, extractive, {QUERY_QUESTIONS} StackFAQ "
         f"rephrasings, `KB_EMBEDDING_THREADS={q['query_threads']}` on the query side) with the "
         "in-process index live:",
         "",
-        f"During and after the rebuild the questions come at up to {q.get('questions_per_s', 0)} "
-        "a second, one at a time (at rest: back to back).",
-        "",
+        *_pacing_lines(q),
         "| when | answers | errors | p50 | p95 | max |",
         "|---|---|---|---|---|---|",
         _latency_row("at rest", rest),
@@ -542,11 +543,29 @@ def _query_lines(result: dict[str, Any]) -> list[str]:
         "",
         f"The rebuild (`kb-assistant reindex --full --json`, exit {q['rebuild_exit']}) switched "
         f"the live version at {q['switched_at_s']:.0f} s; the first answer after the switch "
-        f"took {q['first_after_switch_ms']:.0f} ms. The answering process served the new "
-        f"version {q.get('served_new_after_s', math.nan):.1f} s after the switch (it checks "
-        f'every `KB_INDEX_REFRESH_S`, 2 s; its log: "{q.get("serving_log", "")}").',
+        f"took {q['first_after_switch_ms']:.0f} ms.{_served_line(q)}",
         "",
     ]
+
+
+def _pacing_lines(q: dict[str, Any]) -> list[str]:
+    if not q.get("questions_per_s"):
+        return ["During the rebuild the questions come back to back, one at a time.", ""]
+    return [
+        f"The questions come at up to {q['questions_per_s']} a second, one at a time, at rest "
+        "as during and after the rebuild.",
+        "",
+    ]
+
+
+def _served_line(q: dict[str, Any]) -> str:
+    if "served_new_after_s" not in q:
+        return " Serving processes follow within `KB_INDEX_REFRESH_S` (2 s)."
+    return (
+        f" The answering process served the new version {q['served_new_after_s']:.1f} s after "
+        f"the switch (it checks every `KB_INDEX_REFRESH_S`, 2 s; its log: "
+        f'"{q.get("serving_log", "")}").'
+    )
 
 
 def _latency_row(label: str, summary: dict[str, float | int]) -> str:
