@@ -380,7 +380,6 @@ def run(
     chunks: int = TARGET_CHUNKS,
     *,
     with_ray: bool = True,
-    with_queries: bool = True,
     log: Log = lambda line: print(line, flush=True),
 ) -> dict[str, Any]:
     """Every measurement on a fresh corpus of `chunks` entries; figures logged as they come."""
@@ -410,10 +409,9 @@ def run(
         corpus.entries = change_entries(corpus.entries, CHANGED_SHARE)
         write_faq_files(corpus.folder / "faq", corpus.entries)
         step(result, "changed", log, lambda: _incremental(corpus, folder / "local", embedder))
-        if with_queries:
-            questions = [q for q, _ in stackfaq_queries(root)][:QUERY_QUESTIONS]
-            result["queries"] = queries_during_rebuild(corpus, folder / "local", questions)
-            log(f"reindex queries: {json.dumps(result['queries'])}")
+        questions = [q for q, _ in stackfaq_queries(root)][:QUERY_QUESTIONS]
+        result["queries"] = queries_during_rebuild(corpus, folder / "local", questions)
+        log(f"reindex queries: {json.dumps(result['queries'])}")
         if with_ray:
             step(result, "ray", log, lambda: ray_build(corpus, folder / "ray", embedder))
     return result
@@ -527,14 +525,14 @@ def _query_lines(result: dict[str, Any]) -> list[str]:
         return []
     q = result["queries"]
     rest, during, after = q["rest"], q["during"], q["after_switch"]
-    note = [q["note"], ""] if q.get("note") else []
     return [
-        *note,
         f"Answer latency (`AnswerService.answer`, extractive, {QUERY_QUESTIONS} StackFAQ "
         f"rephrasings, `KB_EMBEDDING_THREADS={q['query_threads']}` on the query side) with the "
         "in-process index live:",
         "",
-        *_pacing_lines(q),
+        f"The questions come at up to {q['questions_per_s']} a second, one at a time, at rest "
+        "as during and after the rebuild.",
+        "",
         "| when | answers | errors | p50 | p95 | max |",
         "|---|---|---|---|---|---|",
         _latency_row("at rest", rest),
@@ -543,29 +541,11 @@ def _query_lines(result: dict[str, Any]) -> list[str]:
         "",
         f"The rebuild (`kb-assistant reindex --full --json`, exit {q['rebuild_exit']}) switched "
         f"the live version at {q['switched_at_s']:.0f} s; the first answer after the switch "
-        f"took {q['first_after_switch_ms']:.0f} ms.{_served_line(q)}",
+        f"took {q['first_after_switch_ms']:.0f} ms. The answering process served the new "
+        f"version {q['served_new_after_s']:.1f} s after the switch (it checks every "
+        f'`KB_INDEX_REFRESH_S`, 2 s; its log: "{q["serving_log"]}").',
         "",
     ]
-
-
-def _pacing_lines(q: dict[str, Any]) -> list[str]:
-    if not q.get("questions_per_s"):
-        return ["During the rebuild the questions come back to back, one at a time.", ""]
-    return [
-        f"The questions come at up to {q['questions_per_s']} a second, one at a time, at rest "
-        "as during and after the rebuild.",
-        "",
-    ]
-
-
-def _served_line(q: dict[str, Any]) -> str:
-    if "served_new_after_s" not in q:
-        return " Serving processes follow within `KB_INDEX_REFRESH_S` (2 s)."
-    return (
-        f" The answering process served the new version {q['served_new_after_s']:.1f} s after "
-        f"the switch (it checks every `KB_INDEX_REFRESH_S`, 2 s; its log: "
-        f'"{q.get("serving_log", "")}").'
-    )
 
 
 def _latency_row(label: str, summary: dict[str, float | int]) -> str:
