@@ -4,6 +4,10 @@ Who decided that a message was (or was not) a money matter must be answerable la
 decision is stored with its time (UTC), conversation, class, action, score, the rule or model
 that fired and the policy version. The message is stored redacted (no emails, phones, cards,
 IBANs) and truncated: the log explains decisions, it is not a transcript.
+
+The language of a message the assistant does not answer in is kept in a table of its own,
+`policy_decision_languages` (decision id → ISO 639-1 code), so that databases created before
+it need no migration: a new table is created where missing, an existing one is never altered.
 """
 
 from __future__ import annotations
@@ -11,7 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Engine, Float, Integer, String, Text, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from ingest.redact import Redactor
@@ -40,6 +54,20 @@ class PolicyDecisionRow(Base):
     frustration: Mapped[float] = mapped_column(Float)
 
 
+class PolicyDecisionLanguageRow(Base):
+    """The language of an audited decision's message, when the assistant does not answer in it."""
+
+    __tablename__ = "policy_decision_languages"
+
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("policy_decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), index=True)
+
+
+_TABLES = (PolicyDecisionRow.__tablename__, PolicyDecisionLanguageRow.__tablename__)
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """An audited decision as read back from the log."""
@@ -56,15 +84,14 @@ class AuditEntry:
     decided_by: str
     policy_version: str
     frustration: float
+    language: str | None = None  # ISO 639-1, for a language the assistant does not answer in
 
 
 class PolicyAudit:
     """Writes and reads policy decisions (SQLite or PostgreSQL through SQLAlchemy)."""
 
     def __init__(self, engine: Engine, redactor: Redactor | None = None) -> None:
-        Base.metadata.create_all(
-            engine, tables=[Base.metadata.tables[PolicyDecisionRow.__tablename__]]
-        )
+        Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in _TABLES])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._redactor = redactor or Redactor()
 
@@ -88,6 +115,9 @@ class PolicyAudit:
         with self._sessions.begin() as session:
             session.add(row)
             session.flush()
+            if decision.language:
+                language = decision.language[:8]
+                session.add(PolicyDecisionLanguageRow(decision_id=row.id, language=language))
             return int(row.id)
 
     def redacted(self, message: str) -> str:
@@ -101,14 +131,22 @@ class PolicyAudit:
 
     def recent(self, limit: int = 50, *, conversation_id: str | None = None) -> list[AuditEntry]:
         """The latest decisions, newest first (optionally of one conversation)."""
-        query = select(PolicyDecisionRow).order_by(PolicyDecisionRow.id.desc()).limit(limit)
+        query = (
+            select(PolicyDecisionRow, PolicyDecisionLanguageRow.language)
+            .outerjoin(
+                PolicyDecisionLanguageRow,
+                PolicyDecisionLanguageRow.decision_id == PolicyDecisionRow.id,
+            )
+            .order_by(PolicyDecisionRow.id.desc())
+            .limit(limit)
+        )
         if conversation_id is not None:
             query = query.where(PolicyDecisionRow.conversation_id == conversation_id)
         with self._sessions() as session:
-            return [_entry(row) for row in session.scalars(query)]
+            return [_entry(row, language) for row, language in session.execute(query)]
 
 
-def _entry(row: PolicyDecisionRow) -> AuditEntry:
+def _entry(row: PolicyDecisionRow, language: str | None = None) -> AuditEntry:
     created = row.created_at
     if created.tzinfo is None:  # SQLite returns naive datetimes; every stored time is UTC
         created = created.replace(tzinfo=UTC)
@@ -125,4 +163,5 @@ def _entry(row: PolicyDecisionRow) -> AuditEntry:
         decided_by=row.decided_by,
         policy_version=row.policy_version,
         frustration=row.frustration,
+        language=language,
     )

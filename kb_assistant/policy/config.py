@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast, get_args
 
 import yaml
 
+from kb_assistant.policy.language_config import LanguagePolicy, parse_languages
 from kb_assistant.policy.types import POLICY_CLASSES, PolicyAction, PolicyClass
 from kb_assistant.settings import ConfigurationError
 
 SHIPPED_POLICY = Path(__file__).with_name("policy.yaml")
 ACTIONS: tuple[PolicyAction, ...] = get_args(PolicyAction)
 _TERM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_TOP_KEYS = {"version", "classes", "model", "terms", "rules"}
+_TOP_KEYS = {"version", "classes", "model", "terms", "rules", "languages"}
 _RULE_KEYS = {"name", "class", "confidence", "phrases", "patterns", "guards"}
 _MODEL_KEYS = {"thresholds", "info_threshold", "max_chars", "regularisation", "cluster_size"}
 _MODEL_KEYS |= {"neighbours", "neighbour_temperature", "neighbour_weight"}
@@ -82,6 +83,8 @@ class PolicyConfig:
     model: ModelSettings
     rules: tuple[RuleSpec, ...]
     source: str = ""
+    # Which languages are answered, and the money words of others (`language_config`).
+    languages: LanguagePolicy = field(default_factory=LanguagePolicy)
 
     def action(self, label: PolicyClass) -> PolicyAction:
         return self.classes[label].action
@@ -121,7 +124,8 @@ def parse_policy(raw: object, *, source: str = "<policy>") -> PolicyConfig:
     terms = _terms(top.get("terms", {}), source)
     rules = _rules(top.get("rules"), terms, source)
     model = _model(top.get("model"), classes, source)
-    return PolicyConfig(str(version).strip(), classes, model, rules, source)
+    languages = parse_languages(top.get("languages"), source)
+    return PolicyConfig(str(version).strip(), classes, model, rules, source, languages)
 
 
 def _classes(raw: object, source: str) -> dict[PolicyClass, ClassPolicy]:

@@ -4,7 +4,9 @@ A message about money goes to a person if EITHER layer is confident: any rule of
 escalating class, or a model probability at or above that class's threshold. Missing a
 refund costs far more than a needless handoff, so the layers are OR-ed, not voted. When
 nothing escalates, a money_info rule (or the model) still tells the answering flow to
-commit to nothing. Every decision names what decided it and is written to the audit log.
+commit to nothing. Money words of other languages count as rules, and a message in a language
+the assistant does not answer in goes to a person (`kb_assistant.policy.languages`). Every
+decision names what decided it and is written to the audit log.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import TYPE_CHECKING
 from kb_assistant.policy.classifier import PolicyModel
 from kb_assistant.policy.config import PolicyConfig
 from kb_assistant.policy.frustration import frustration
+from kb_assistant.policy.language_detect import LanguageGuess
+from kb_assistant.policy.languages import LanguageGate
 from kb_assistant.policy.rules import RuleHit, RuleSet
+from kb_assistant.policy.text import normalise
 from kb_assistant.policy.types import (
     POLICY_CLASSES,
     Decider,
@@ -40,11 +45,17 @@ class PolicyEngine:
         rules: RuleSet,
         model: PolicyModel | None,
         audit: PolicyAudit | None = None,
+        languages: LanguageGate | None = None,
     ) -> None:
         self.config = config
         self.rules = rules
         self.model = model
         self.audit = audit
+        self.languages = languages or LanguageGate(config.languages)
+
+    def warm_up(self) -> None:
+        """Load the language detector now, so that the first customer does not wait for it."""
+        self.languages.detector.warm_up()
 
     def classify(
         self,
@@ -62,7 +73,7 @@ class PolicyEngine:
             decision = self._decision("none", 1.0, "default", "default")
         else:
             scores = self.model.predict(message) if self.model is not None else {}
-            decision = self.combine(self.rules.match(message), scores)
+            decision = self._classified(message, scores)
         return self._finish(decision, message, conversation_id, frustration(message, history))
 
     def classify_many(self, messages: Sequence[str]) -> list[PolicyDecision]:
@@ -75,9 +86,17 @@ class PolicyEngine:
             if not message.strip():
                 decision = self._decision("none", 1.0, "default", "default")
             else:
-                decision = self.combine(self.rules.match(message), by_text.get(message, {}))
+                decision = self._classified(message, by_text.get(message, {}))
             decisions.append(self._finish(decision, message, None, frustration(message)))
         return decisions
+
+    def _classified(self, message: str, scores: Scores) -> PolicyDecision:
+        """The decision for a non-empty message: its rule hits (money words of any language
+        among them) and model scores combined, then routed by its language."""
+        text = normalise(message)
+        language: LanguageGuess | None = self.languages.identify(text, message)
+        hits = [*self.rules.match_normalised(text), *self.languages.money_hits(text, language)]
+        return self.languages.route(self.combine(hits, scores), language)
 
     def combine(self, hits: Sequence[RuleHit], scores: Scores) -> PolicyDecision:
         """The decision for a message's rule hits and model probabilities (no audit)."""

@@ -69,6 +69,9 @@ class RuleSet:
 
     def match(self, message: str) -> list[RuleHit]:
         """Every rule that fires on `message` (normalised here), in policy order."""
-        text = normalise(message)
+        return self.match_normalised(normalise(message))
+
+    def match_normalised(self, text: str) -> list[RuleHit]:
+        """Every rule that fires on an already normalised message, in policy order."""
         hits = (rule.match(text) for rule in self.rules)
         return [hit for hit in hits if hit is not None]

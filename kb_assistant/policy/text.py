@@ -1,16 +1,19 @@
 """The normalised form of a customer message that the policy's patterns are written for.
 
-Customers write "didn't", "didnt", "did'nt" and "did not"; "refnd", "erfund" and "refund".
-Patterns should be written once, so messages are normalised first: lower case, one kind of
-apostrophe, single spaces, contractions spelled out, and misspellings of the words the
-policy turns on ("reimbursment", "somone", "cancelaltion") corrected when they are one typo
-away (an extra, missing, wrong or swapped letter) from exactly such a word.
+Customers write "didn't", "didnt", "did'nt" and "did not"; "refnd", "erfund" and "refund";
+"r e f u n d", "m0ney b4ck" and "reembolsó". Patterns should be written once, so messages are
+normalised first: lower case, one kind of apostrophe, accents and disguises undone
+(`kb_assistant.policy.spelling`), single spaces, contractions spelled out, and misspellings
+of the words the policy turns on ("reimbursment", "somone", "cancelaltion") corrected when
+they are one typo away (an extra, missing, wrong or swapped letter) from exactly such a word.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from kb_assistant.policy.spelling import fold, undisguise
 
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`", "'"))
 _SPACES = re.compile(r"\s+")
@@ -101,8 +104,10 @@ def corrected(word: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """The form patterns read: lower case, plain apostrophes, contractions and typos fixed."""
-    lowered = _SPACES.sub(" ", text.translate(_APOSTROPHES).lower()).strip()
+    """The form patterns read: lower case, plain apostrophes, accents and disguises undone,
+    contractions and typos fixed."""
+    lowered = _SPACES.sub(" ", fold(text.translate(_APOSTROPHES).lower()).lower()).strip()
+    lowered = undisguise(lowered)
     lowered = _NEGATION.sub(r"\1 not", lowered)
     for pattern, replacement in _SPELLED_OUT:
         lowered = pattern.sub(replacement, lowered)

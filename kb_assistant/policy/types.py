@@ -51,6 +51,9 @@ class PolicyDecision:
     frustration: Frustration = field(default_factory=Frustration)
     # The model's probability per class, when the model ran.
     model_scores: dict[str, float] = field(default_factory=dict)
+    # The message's language (ISO 639-1, "und" when it cannot be named) when it is one the
+    # assistant does not answer in; None for English and the other supported languages.
+    language: str | None = None
 
     @property
     def escalate(self) -> bool:
@@ -68,6 +71,7 @@ class PolicyDecision:
             "urgent": self.urgent,
             "frustration": round(self.frustration.score, 4),
             "policy_version": self.policy_version,
+            "language": self.language,
         }
 
 
