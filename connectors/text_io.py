@@ -126,6 +126,7 @@ class UniqueKeys:
 
 
 _LIST_ITEM = re.compile(r"^(?:[-*+•]|\d+[.)])\s+")
+_WHITESPACE = re.compile(r"\s+")  # the characters str.split() splits on, exactly
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -133,30 +134,53 @@ def tidy_text(text: str) -> str:
     """Collapse runs of spaces and soft line wraps, keeping paragraphs, list items and code.
 
     Sources wrap lines and pad with spaces arbitrarily; tidying keeps hashes stable and text
-    readable without losing the structure (list items stay one per line).
+    readable without losing the structure (list items stay one per line). Time and memory
+    stay in step with the text, however long its lines or paragraphs.
     """
     out: list[str] = []
+    paragraph: list[str] = []  # the soft-wrapped lines of the entry being read
     in_code = False
-    joinable = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if _FENCE.match(raw):
-            in_code, joinable = not in_code, False
+            _close(paragraph, out)
+            in_code = not in_code
             out.append(raw.strip())
-            continue
-        if in_code:
+        elif in_code:
             out.append(raw.rstrip())
-            continue
-        line = " ".join(raw.split())
-        if not line:
+        elif not (line := collapse_spaces(raw)):
+            _close(paragraph, out)
             if out and out[-1]:
                 out.append("")
-            joinable = False
-        elif joinable and not _LIST_ITEM.match(line):
-            out[-1] = f"{out[-1]} {line}"
+        elif paragraph and not _LIST_ITEM.match(line):
+            paragraph.append(line)
         else:
-            out.append(line)
-            joinable = True
+            _close(paragraph, out)
+            paragraph.append(line)
+    _close(paragraph, out)
     return "\n".join(out).strip("\n").strip()
+
+
+def collapse_spaces(text: str, block: int = 1 << 20) -> str:
+    """`" ".join(text.split())`, a block at a time: a line of many megabytes never becomes
+    millions of separate words in memory at once."""
+    if len(text) <= block:
+        return _WHITESPACE.sub(" ", text).strip()
+    parts: list[str] = []
+    start = 0
+    while start < len(text):
+        end = min(start + block, len(text))
+        run = _WHITESPACE.match(text, end)  # a run of spaces is never cut in two
+        end = run.end() if run else end
+        parts.append(_WHITESPACE.sub(" ", text[start:end]))
+        start = end
+    return "".join(parts).strip()
+
+
+def _close(paragraph: list[str], out: list[str]) -> None:
+    """Append the lines read so far of one paragraph or list item to `out`, joined."""
+    if paragraph:
+        out.append(" ".join(paragraph))
+        paragraph.clear()
 
 
 class RecordError(ValueError):

@@ -10,15 +10,15 @@ Rules:
   replaces only its own chunks, and chunks whose text is already indexed reuse that vector;
 - documents gone from a path given again are deleted with all their chunks, unless their
   file failed to read this time: nothing already stored is lost to a bad file;
+- nor are they deleted when their file, or their source as a whole, would lose all its
+  entries or more than `max_shrink` of them, unless `allow_shrink` (see `ingest.shrink`);
 - `full=True` forgets everything and rebuilds.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,14 +27,23 @@ from connectors.registry import SUPPORTED_SUFFIXES
 from connectors.text_io import source_of
 from ingest.background import Prefetcher
 from ingest.chunking import Chunker
+from ingest.globs import glob_match
 from ingest.known import KnownDocuments
+from ingest.limits import SizeLimits
 from ingest.progress import NoProgress, Progress
-from ingest.reader import ReadOutcome, SourceReader
+from ingest.reader import Pending, ReadOutcome, SourceReader
 from ingest.redact import Redactor
 from ingest.report import IngestReport
+from ingest.shrink import DEFAULT_MAX_SHRINK, ShrinkGuard
 from ingest.writer import IndexWriter
 from kb_assistant.domain import DocumentFailure, Kind, Visibility
-from kb_assistant.ports import Embedder, KeywordIndex, Manifest, VectorIndex
+from kb_assistant.ports import (
+    Embedder,
+    KeywordIndex,
+    Manifest,
+    SourceState,
+    VectorIndex,
+)
 
 
 class IngestUsageError(ValueError):
@@ -46,7 +55,8 @@ class SourceSpec:
     """One source of a run: files or folders, read as `kind` (default: by file type) with
     `visibility` (default: by kind) and connector `options` (default: the pipeline's).
     With `pattern` (an absolute glob such as `/kb/faq/**/*.md`), only the files under
-    `paths` that match it belong to the source."""
+    `paths` that match it belong to the source. `allow_shrink` lets a run delete any share
+    of the source's entries (for a source meant to shrink, such as a rolling export)."""
 
     paths: tuple[Path, ...]
     kind: Kind | None = None
@@ -54,9 +64,10 @@ class SourceSpec:
     options: ConnectorOptions | None = None
     pattern: str | None = None
     name: str = ""
+    allow_shrink: bool = False
 
     def matches(self, source: str) -> bool:
-        return self.pattern is None or _glob_match(source, self.pattern)
+        return self.pattern is None or glob_match(source, self.pattern)
 
 
 @dataclass(frozen=True)
@@ -64,33 +75,6 @@ class _Plan:
     spec: SourceSpec
     roots: list[str]
     files: list[Path]
-
-
-def _glob_match(path: str, pattern: str) -> bool:
-    """Glob matching with `**` spanning folders and `*` staying inside one."""
-    return _compile_glob(pattern).fullmatch(path) is not None
-
-
-@functools.lru_cache(maxsize=64)
-def _compile_glob(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
 
 
 def _check_disjoint(plans: Sequence[_Plan]) -> None:
@@ -123,6 +107,8 @@ class IngestPipeline:
         flush_chunks: int = 512,
         progress: Progress | None = None,
         overlap_reading: bool = False,
+        limits: SizeLimits | None = None,
+        max_shrink: float = DEFAULT_MAX_SHRINK,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
@@ -133,6 +119,8 @@ class IngestPipeline:
         self.options = options or ConnectorOptions()
         self.progress = progress or NoProgress()
         self.overlap_reading = overlap_reading
+        self.limits = limits or SizeLimits()
+        self.max_shrink = max_shrink
         self.writer = IndexWriter(
             embedder=embedder,
             vectors=vectors,
@@ -149,9 +137,11 @@ class IngestPipeline:
         kind: Kind | None = None,
         visibility: Visibility | None = None,
         full: bool = False,
+        allow_shrink: bool = False,
     ) -> IngestReport:
         """Ingest `paths` (files or folders); see the module docstring for the rules."""
-        return self.run_sources([SourceSpec(tuple(paths), kind, visibility)], full=full)
+        spec = SourceSpec(tuple(paths), kind, visibility)
+        return self.run_sources([spec], full=full, allow_shrink=allow_shrink)
 
     def run_sources(
         self,
@@ -159,10 +149,16 @@ class IngestPipeline:
         *,
         full: bool = False,
         between: Callable[[], None] | None = None,
+        allow_shrink: bool = False,
+        baseline: Manifest | None = None,
     ) -> IngestReport:
         """Ingest several sources in one run, each with its own kind, visibility, options
         and file pattern; the keyword index is rebuilt once at the end. `between` is called
-        after each source (a job checks that it still holds the index lease there)."""
+        after each source (a job checks that it still holds the index lease there).
+
+        Unless `allow_shrink`, a file or source that would lose too many entries keeps them
+        and the report says so; with a `baseline` manifest (a rebuild into a new version)
+        the sources are compared with what it holds instead."""
         started = time.monotonic()
         plans = [self._plan(spec) for spec in specs]
         _check_disjoint(plans)
@@ -173,8 +169,9 @@ class IngestPipeline:
         try:
             touched = self.writer.reset() if full else self.writer.reconcile()
             self.progress.start("Ingesting", sum(len(plan.files) for plan in plans), "files")
+            guard = ShrinkGuard(self.max_shrink, allow_shrink, baseline)
             for plan in plans:
-                touched |= self._run_plan(plan, run_id, report)
+                touched |= self._run_plan(plan, run_id, report, guard)
                 if between is not None:
                     between()
             self.writer.rebuild_keywords(touched, report)
@@ -191,7 +188,9 @@ class IngestPipeline:
         files = [f for f in discover_files(existing) if spec.matches(source_of(f))]
         return _Plan(spec, roots, files)
 
-    def _run_plan(self, plan: _Plan, run_id: int, report: IngestReport) -> set[Visibility]:
+    def _run_plan(
+        self, plan: _Plan, run_id: int, report: IngestReport, guard: ShrinkGuard
+    ) -> set[Visibility]:
         spec = plan.spec
         known = KnownDocuments.under(self.manifest, plan.roots, spec.matches)
         states = {
@@ -201,7 +200,41 @@ class IngestPipeline:
         }
         if spec.pattern is None:
             report.failures.extend(_empty_roots(plan.roots, plan.files))
-        reader = SourceReader(
+        reader = self._reader(spec, known, states)
+        written: dict[str, str] = {}  # document id → file, of every document written
+        read = _noting_sources(reader.read(plan.files), written)
+        if self.overlap_reading:
+            pending = Prefetcher(read, buffer=256, name="kb-ingest-reader")
+            touched = self.writer.write(pending, run_id, report, pending.has_ready)
+        else:
+            touched = self.writer.write(read, run_id, report)
+        _merge(reader.outcome, report)
+        outcome = reader.outcome
+        gone = known.gone(outcome.seen, outcome.incomplete_sources)
+        check = guard.check(
+            known,
+            gone,
+            written,
+            files=outcome.complete_states,
+            roots=plan.roots,
+            matches=spec.matches,
+            name=spec.name,
+            allow=spec.allow_shrink,
+        )
+        report.failures.extend(check.refusals)
+        held = {entry.source for entry in gone if check.holds(entry.source)}
+        gone = [entry for entry in gone if entry.source not in held]
+        touched |= self.writer.delete(gone, report)
+        # The files of held entries keep their remembered state: the next run checks them again.
+        complete = {path: s for path, s in outcome.complete_states.items() if path not in held}
+        self.manifest.forget_sources(sorted(set(states) - set(outcome.complete_states) - held))
+        self.manifest.save_sources(complete, run_id)
+        return touched
+
+    def _reader(
+        self, spec: SourceSpec, known: KnownDocuments, states: dict[str, SourceState]
+    ) -> SourceReader:
+        return SourceReader(
             chunker=self.chunker,
             redactor=self.redactor,
             options=spec.options or self.options,
@@ -210,18 +243,8 @@ class IngestPipeline:
             known=known,
             source_states=states,
             progress=self.progress,
+            limits=self.limits,
         )
-        if self.overlap_reading:
-            pending = Prefetcher(reader.read(plan.files), buffer=256, name="kb-ingest-reader")
-            touched = self.writer.write(pending, run_id, report, pending.has_ready)
-        else:
-            touched = self.writer.write(reader.read(plan.files), run_id, report)
-        _merge(reader.outcome, report)
-        outcome = reader.outcome
-        touched |= self.writer.delete(known.gone(outcome.seen, outcome.incomplete_sources), report)
-        self.manifest.forget_sources(sorted(set(states) - set(reader.outcome.complete_states)))
-        self.manifest.save_sources(reader.outcome.complete_states, run_id)
-        return touched
 
     def _resolve_roots(self, paths: Sequence[Path]) -> list[str]:
         if not paths:
@@ -241,6 +264,13 @@ class IngestPipeline:
             errors=report.to_json()["errors"],
             seconds=report.seconds,
         )
+
+
+def _noting_sources(pending: Iterable[Pending], written: dict[str, str]) -> Iterator[Pending]:
+    """Pass `pending` through, noting each document's file in `written`."""
+    for item in pending:
+        written[item.doc.id] = item.doc.source
+        yield item
 
 
 def _merge(outcome: ReadOutcome, report: IngestReport) -> None:

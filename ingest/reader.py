@@ -3,6 +3,7 @@
 A file whose bytes and read options are the same as at its last complete read is not even
 parsed: its documents are known to be unchanged. Inside a file that changed, each document
 is compared by fingerprint, so only new or edited documents are chunked and embedded.
+A file or a document over the size limits is refused before any of that (see `ingest.limits`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from connectors.text_io import source_of
 from ingest.chunking import Chunker
 from ingest.clean import clean_document
 from ingest.known import KnownDocuments
+from ingest.limits import SizeLimits
 from ingest.progress import Progress
 from ingest.redact import Redactor
 from kb_assistant.domain import Chunk, Document, DocumentFailure, Kind, Visibility, sha256_text
 from kb_assistant.ports import DocumentEntry, SourceState
 
 # Bump when cleaning, redaction or chunk layout change, so every document is re-processed.
-PIPELINE_VERSION = "1"
+# 2: FAQ entries over the chunk size are split; titles and chunks have bounded sizes.
+PIPELINE_VERSION = "2"
 
 
 @dataclass
@@ -71,6 +74,7 @@ class SourceReader:
         known: KnownDocuments,
         source_states: dict[str, SourceState],
         progress: Progress,
+        limits: SizeLimits | None = None,
     ) -> None:
         self.chunker = chunker
         self.redactor = redactor
@@ -80,6 +84,7 @@ class SourceReader:
         self.known = known
         self.source_states = source_states
         self.progress = progress
+        self.limits = limits or SizeLimits()
         self.outcome = ReadOutcome()
         self.config_key = self._config_key()
 
@@ -88,6 +93,12 @@ class SourceReader:
         for file in files:
             source = source_of(file)
             known = self.source_states.get(source)
+            refused = self.limits.check_file(file)
+            if refused is not None:  # not read, not even hashed; its documents are kept
+                self.outcome.failures.append(refused)
+                self.outcome.incomplete_sources.add(source)
+                self.progress.advance()
+                continue
             state = self._source_state(file, known)
             if state is not None and known is not None and _same_content(state, known):
                 self._skip_unchanged(source, state)
@@ -98,6 +109,7 @@ class SourceReader:
     def _read_file(self, file: Path, source: str, state: SourceState | None) -> Iterator[Pending]:
         started = time.perf_counter()
         result = load_file(file, self.kind, self.visibility, self.options)
+        self.limits.screen(result)
         self.outcome.failures.extend(result.failures)
         if result.complete and state is not None:
             self.outcome.complete_states[source] = state
@@ -158,7 +170,8 @@ class SourceReader:
             stat = f"{info.st_size}:{info.st_mtime_ns}"
             if known is not None and known.stat == stat and known.config == self.config_key:
                 return known
-            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+            with file.open("rb") as handle:  # in blocks: a big file never sits in memory
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError:
             return None
         return SourceState(digest, stat, self.config_key)

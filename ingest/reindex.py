@@ -13,6 +13,10 @@ failed; an interrupted incremental run is repaired by the pipeline's own reconci
   never served; an accepted one becomes live in one transaction. Old versions beyond the
   configured number are deleted.
 
+Both guard against sources that shrink by accident (`ingest.shrink`): an incremental run keeps
+the entries of a file or source that would lose too many, a rebuild whose sources hold too
+few entries compared with the live version is refused; `allow_shrink` lets the loss through.
+
 Nothing a job does can damage the live version: a full rebuild never writes it, and a crash
 at any moment leaves at most an unfinished version that the next job deletes.
 """
@@ -22,49 +26,43 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ingest.gate import GateResult, GoldenQuestion, Search, load_golden, run_gate
+from ingest.gate import GoldenQuestion, Search, load_golden, run_gate
 from ingest.pipeline import IngestPipeline, SourceSpec
+from ingest.reindex_report import (
+    EXIT_BUSY,
+    EXIT_CONFIG,
+    EXIT_DOCUMENT_FAILURES,
+    EXIT_GATE_REFUSED,
+    EXIT_OK,
+    Consistency,
+    ReindexReport,
+    check_consistency,
+)
 from ingest.report import IngestReport
+from ingest.shrink import EXIT_SHRINK_REFUSED, ShrinkRefused, read_failures, refusals
 from ingest.sources import SourcesConfig
-from kb_assistant.domain import VISIBILITIES
 from kb_assistant.index.lease import HeldLease, IndexLease
 from kb_assistant.index.versions import IndexVersion, VersionRegistry
+from kb_assistant.ports import Manifest
+
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_CONFIG",
+    "EXIT_DOCUMENT_FAILURES",
+    "EXIT_GATE_REFUSED",
+    "EXIT_OK",
+    "EXIT_SHRINK_REFUSED",
+    "Consistency",
+    "ReindexJob",
+    "ReindexReport",
+    "VersionHooks",
+    "check_consistency",
+]
 
 log = logging.getLogger(__name__)
-
-EXIT_OK = 0
-EXIT_DOCUMENT_FAILURES = 1
-EXIT_CONFIG = 2
-EXIT_GATE_REFUSED = 3
-EXIT_BUSY = 4
-
-
-@dataclass(frozen=True)
-class Consistency:
-    """Vectors against the manifest's chunks, per visibility."""
-
-    vectors: dict[str, int]
-    listed: dict[str, int]
-    orphans: dict[str, int]
-    missing: dict[str, int]
-
-    @property
-    def ok(self) -> bool:
-        return not any(self.orphans.values()) and not any(self.missing.values())
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            vis: {
-                "vectors": self.vectors[vis],
-                "manifest_chunks": self.listed[vis],
-                "orphan_vectors": self.orphans[vis],
-                "missing_vectors": self.missing[vis],
-            }
-            for vis in self.vectors
-        }
 
 
 @dataclass
@@ -77,59 +75,11 @@ class VersionHooks:
     search_for: Callable[[IndexVersion], Search]
     check: Callable[[IndexVersion, bool], Consistency]  # (version, compare ids in full)
     drop: Callable[[IndexVersion], None]
+    manifest_for: Callable[[IndexVersion], Manifest]  # what a version holds, to compare with
     keep_versions: int = 3
     extra_sources: Sequence[SourceSpec] = ()
     close: Callable[[], None] | None = None  # release what the hooks hold (Ray actors)
-
-
-@dataclass
-class ReindexReport:
-    """What a job did, for people (`to_text`) and for cron and monitoring (`to_json`)."""
-
-    mode: str
-    exit_code: int = EXIT_OK
-    message: str = ""
-    version: str | None = None
-    live_before: str | None = None
-    live_after: str | None = None
-    switched: bool = False
-    ingest: IngestReport | None = None
-    gate: GateResult | None = None
-    consistency: Consistency | None = None
-    recovered: list[str] = field(default_factory=list)
-    pruned: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "exit_code": self.exit_code,
-            "message": self.message,
-            "version": self.version,
-            "live_before": self.live_before,
-            "live_after": self.live_after,
-            "switched": self.switched,
-            "ingest": None if self.ingest is None else self.ingest.to_json(),
-            "gate": None if self.gate is None else self.gate.as_json(),
-            "consistency": None if self.consistency is None else self.consistency.as_json(),
-            "recovered": self.recovered,
-            "pruned": self.pruned,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def to_text(self) -> str:
-        lines = [self.message]
-        if self.ingest is not None:
-            lines.append(self.ingest.to_text())
-        if self.gate is not None:
-            lines.append(f"Quality gate: {self.gate.reason}")
-            for miss in self.gate.new.misses[:5]:
-                lines.append(f"  not found in the top {self.gate.k}: {miss}")
-        if self.recovered:
-            lines.append(f"Cleaned up after a job that stopped: {', '.join(self.recovered)}")
-        if self.pruned:
-            lines.append(f"Old versions deleted: {', '.join(self.pruned)}")
-        return "\n".join(line for line in lines if line)
+    tidy: Callable[[], list[str]] | None = None  # remove disk leftovers of deleted versions
 
 
 class ReindexJob:
@@ -138,8 +88,11 @@ class ReindexJob:
     def __init__(self, hooks: VersionHooks) -> None:
         self.hooks = hooks
 
-    def run(self, config: SourcesConfig, *, full: bool = False) -> ReindexReport:
-        """Run the job; raises `LeaseHeldError` when another job is writing."""
+    def run(
+        self, config: SourcesConfig, *, full: bool = False, allow_shrink: bool = False
+    ) -> ReindexReport:
+        """Run the job; raises `LeaseHeldError` when another job is writing. `allow_shrink`
+        lets sources lose any share of their entries (see `ingest.shrink`)."""
         started = time.monotonic()
         golden = _golden(config)  # a bad golden file is a config error before any work
         with self.hooks.lease.hold(f"kb-assistant reindex {config.path.name}") as held:
@@ -147,12 +100,13 @@ class ReindexJob:
             live = self.hooks.registry.live()
             specs = [*config.sources, *self.hooks.extra_sources]
             if full or live is None:
-                report = self._full(config, specs, live, golden, held)
+                report = self._full(config, specs, live, golden, held, allow_shrink)
             else:
-                report = self._incremental(specs, live, held)
+                report = self._incremental(specs, live, held, allow_shrink)
             report.recovered = recovered
             if report.mode == "full":
                 report.pruned = self.prune(config.keep_versions or self.hooks.keep_versions)
+            report.removed_folders = self.tidy()
         report.seconds = time.monotonic() - started
         return report
 
@@ -173,6 +127,14 @@ class ReindexJob:
             cleaned.append(version.name)
         return cleaned
 
+    def tidy(self) -> list[str]:
+        """Remove what deleted versions left on disk (call holding the lease); this also
+        cleans up after versions deleted before such leftovers were removed."""
+        removed = self.hooks.tidy() if self.hooks.tidy is not None else []
+        if removed:
+            log.info("removed %d vector-index folders of deleted versions", len(removed))
+        return removed
+
     def prune(self, keep: int) -> list[str]:
         """Delete the data of versions beyond the `keep` newest besides the live one."""
         registry = self.hooks.registry
@@ -189,9 +151,10 @@ class ReindexJob:
         return pruned
 
     def _incremental(
-        self, specs: Sequence[SourceSpec], live: IndexVersion, held: HeldLease
+        self, specs: Sequence[SourceSpec], live: IndexVersion, held: HeldLease, allow_shrink: bool
     ) -> ReindexReport:
-        ingest = self.hooks.pipeline_for(live).run_sources(specs, between=held.check)
+        pipeline = self.hooks.pipeline_for(live)
+        ingest = pipeline.run_sources(specs, between=held.check, allow_shrink=allow_shrink)
         consistency = self.hooks.check(live, False)  # counts: cheap at any corpus size
         self.hooks.registry.record_counts(live.id, consistency.vectors)
         report = ReindexReport(
@@ -202,8 +165,10 @@ class ReindexJob:
             ingest=ingest,
             consistency=consistency,
         )
-        report.exit_code = EXIT_DOCUMENT_FAILURES if ingest.failed else EXIT_OK
-        report.message = f"Updated the live version {live.name} in place." + _failed(ingest)
+        report.exit_code = _exit_code(ingest)
+        report.message = (
+            f"Updated the live version {live.name} in place." + _failed(ingest) + _kept(ingest)
+        )
         return report
 
     def _full(
@@ -213,6 +178,7 @@ class ReindexJob:
         live: IndexVersion | None,
         golden: list[GoldenQuestion] | None,
         held: HeldLease,
+        allow_shrink: bool,
     ) -> ReindexReport:
         registry = self.hooks.registry
         version = registry.create("full")
@@ -222,8 +188,11 @@ class ReindexJob:
             live_before=None if live is None else live.name,
             live_after=None if live is None else live.name,
         )
+        baseline = None if live is None or allow_shrink else self.hooks.manifest_for(live)
         try:
-            report.ingest = self.hooks.pipeline_for(version).run_sources(specs, between=held.check)
+            report.ingest = self.hooks.pipeline_for(version).run_sources(
+                specs, between=held.check, allow_shrink=allow_shrink, baseline=baseline
+            )
             report.consistency = self.hooks.check(version, True)
             if not report.consistency.ok:
                 raise RuntimeError(
@@ -236,13 +205,14 @@ class ReindexJob:
         chunks = report.consistency.vectors
         refusal = self._gate(config, golden, version, live, report)
         if refusal is not None:
+            code, reason = refusal
             registry.finish(
-                version.id, "refused", chunks=chunks, gate=_gate_json(report), note=refusal
+                version.id, "refused", chunks=chunks, gate=_gate_json(report), note=reason
             )
             report.exit_code, report.message = (
-                EXIT_GATE_REFUSED,
+                code,
                 (
-                    f"Refused {version.name}: {refusal}. The live version "
+                    f"Refused {version.name}: {reason}. The live version "
                     f"{report.live_before or '(none)'} keeps serving."
                 ),
             )
@@ -251,7 +221,7 @@ class ReindexJob:
         held.check()
         registry.switch(version.id)
         report.switched, report.live_after = True, version.name
-        report.exit_code = EXIT_DOCUMENT_FAILURES if report.ingest.failed else EXIT_OK
+        report.exit_code = _exit_code(report.ingest)
         report.message = (
             f"Built {version.name} ({sum(chunks.values())} chunks) and made it live"
             f"{' in place of ' + live.name if live else ''}." + _failed(report.ingest)
@@ -265,11 +235,15 @@ class ReindexJob:
         version: IndexVersion,
         live: IndexVersion | None,
         report: ReindexReport,
-    ) -> str | None:
-        """Why the new version must not go live, or None."""
+    ) -> tuple[int, str] | None:
+        """Why the new version must not go live (with the job's exit code), or None."""
+        shrunk = [] if report.ingest is None else refusals(report.ingest)
+        if shrunk:
+            return EXIT_SHRINK_REFUSED, _shrink_reason(shrunk)
         built = sum((report.consistency.vectors if report.consistency else {}).values())
         if live is not None and built == 0 and sum(live.chunks.values()) > 0:
-            return "the rebuild holds no chunks at all while the live version has some"
+            reason = "the rebuild holds no chunks at all while the live version has some"
+            return EXIT_GATE_REFUSED, reason
         if golden is None:
             return None
         gate = config.gate
@@ -281,7 +255,7 @@ class ReindexJob:
             max_recall_drop=gate.max_recall_drop,
             min_recall=gate.min_recall,
         )
-        return None if report.gate.passed else report.gate.reason
+        return None if report.gate.passed else (EXIT_GATE_REFUSED, report.gate.reason)
 
 
 def _golden(config: SourcesConfig) -> list[GoldenQuestion] | None:
@@ -293,26 +267,35 @@ def _gate_json(report: ReindexReport) -> dict[str, Any] | None:
     return None if report.gate is None else report.gate.as_json()
 
 
+def _exit_code(ingest: IngestReport) -> int:
+    """5 when a shrink was refused, 1 when documents could not be read, else 0."""
+    if refusals(ingest):
+        return EXIT_SHRINK_REFUSED
+    return EXIT_DOCUMENT_FAILURES if read_failures(ingest) else EXIT_OK
+
+
 def _failed(ingest: IngestReport) -> str:
-    if not ingest.failed:
+    failed = read_failures(ingest)
+    if not failed:
         return ""
-    return f" {ingest.failed} document(s) could not be read; the rest are in (see the errors)."
+    return f" {failed} document(s) could not be read; the rest are in (see the errors)."
 
 
-def check_consistency(vectors: Any, manifest: Any, full: bool = True) -> Consistency:
-    """Compare a version's vectors with its manifest's chunks: every id when `full`, else
-    the counts, falling back to every id for a visibility whose counts differ."""
-    counts: dict[str, dict[str, int]] = {"vectors": {}, "listed": {}, "orphans": {}, "missing": {}}
-    for visibility in VISIBILITIES:
-        if not full:
-            stored_count, listed_count = vectors.count(visibility), manifest.chunk_count(visibility)
-            if stored_count == listed_count:
-                counts["vectors"][visibility] = counts["listed"][visibility] = stored_count
-                counts["orphans"][visibility] = counts["missing"][visibility] = 0
-                continue
-        stored, listed = vectors.ids(visibility), manifest.chunk_ids(visibility)
-        counts["vectors"][visibility] = len(stored)
-        counts["listed"][visibility] = len(listed)
-        counts["orphans"][visibility] = len(stored - listed)
-        counts["missing"][visibility] = len(listed - stored)
-    return Consistency(**counts)
+def _kept(ingest: IngestReport) -> str:
+    held = refusals(ingest)
+    if not held:
+        return ""
+    return (
+        f" Kept the entries of {len(held)} file(s) or source(s) that would have lost more "
+        "than allowed (see the errors); if that loss is intended, run again with --allow-shrink."
+    )
+
+
+def _shrink_reason(shrunk: list[ShrinkRefused]) -> str:
+    """One line naming what shrank, for the message and the version's note."""
+    listed = "; ".join(f"{r.source}: {r.before} → {r.after} entries" for r in shrunk[:5])
+    more = f" and {len(shrunk) - 5} more" if len(shrunk) > 5 else ""
+    return (
+        f"its sources hold too few entries compared with the live version ({listed}{more}); "
+        "if that loss is intended, run again with --allow-shrink"
+    )

@@ -9,6 +9,7 @@ sources:
     options:                     # optional, per source
       encoding: utf-8
       faq_question_field: prompt
+    allow_shrink: false          # true: this source may lose any share of its entries in a run
 gate:
   golden_questions: golden.jsonl # questions with the source that should answer them
   max_recall_drop: 0.05          # refuse a rebuild whose recall@k falls more than this
@@ -59,6 +60,7 @@ class _Source(BaseModel):
     paths: list[str] = Field(min_length=1)
     visibility: Visibility | None = None
     options: _Options | None = None
+    allow_shrink: bool = False
 
 
 class _Gate(BaseModel):
@@ -135,15 +137,19 @@ def _specs(source: _Source, base: Path, config: Path) -> list[SourceSpec]:
     """One spec per plain path group and one per glob (a glob has its own pattern)."""
     kind: Kind | None = None if source.connector == "auto" else source.connector
     options = _options(source.options)
+
+    def spec(paths: tuple[Path, ...], pattern: str | None) -> SourceSpec:
+        return SourceSpec(
+            paths, kind, source.visibility, options, pattern, source.name, source.allow_shrink
+        )
+
     plain: list[Path] = []
     specs: list[SourceSpec] = []
     for entry in source.paths:
         target = _resolve(base, entry)
         if GLOB_CHARS & set(entry):
             root = _glob_root(target)
-            specs.append(
-                SourceSpec((root,), kind, source.visibility, options, str(target), source.name)
-            )
+            specs.append(spec((root,), str(target)))
         elif not target.exists():
             raise SourcesConfigError(
                 f"{config}: source {source.name!r}: {target} does not exist (paths are relative "
@@ -152,9 +158,7 @@ def _specs(source: _Source, base: Path, config: Path) -> list[SourceSpec]:
         else:
             plain.append(target)
     if plain:
-        specs.insert(
-            0, SourceSpec(tuple(plain), kind, source.visibility, options, None, source.name)
-        )
+        specs.insert(0, spec(tuple(plain), None))
     return specs
 
 
@@ -202,6 +206,7 @@ def describe(config: SourcesConfig) -> list[dict[str, Any]]:
             "pattern": spec.pattern,
             "kind": spec.kind or "auto",
             "visibility": spec.visibility or "by kind",
+            "allow_shrink": spec.allow_shrink,
         }
         for spec in config.sources
     ]

@@ -5,18 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import inspect, text
 
 from connectors import ConnectorOptions
 from ingest.chunking import Chunker
+from ingest.limits import SizeLimits
 from ingest.pipeline import IngestPipeline, SourceSpec
 from ingest.progress import Progress
 from ingest.redact import Redactor
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.index.bm25 import Bm25Index
 from kb_assistant.index.chroma import ChromaIndex, chroma_client
+from kb_assistant.index.chroma_disk import remove_orphan_segment_folders
 from kb_assistant.index.lease import HeldLease, IndexLease
 from kb_assistant.index.live import LiveIndexes
 from kb_assistant.index.versions import IndexVersion, VersionRegistry
@@ -117,7 +120,17 @@ def build_vector_index(
     """The vector index of `version` (default: the live one)."""
     version = version or writable_version(settings)
     client = chroma_client(settings.chroma_url, settings.resolved_chroma_path)
-    return ChromaIndex(client, prefix=version.collection_prefix, model_id=embedder.model_id)
+    return ChromaIndex(
+        client,
+        prefix=version.collection_prefix,
+        model_id=embedder.model_id,
+        local_path=embedded_chroma_path(settings),
+    )
+
+
+def embedded_chroma_path(settings: Settings) -> Path | None:
+    """The embedded Chroma's folder; None with a Chroma server (whose disk is its own)."""
+    return None if settings.chroma_url else settings.resolved_chroma_path
 
 
 def build_keyword_index(settings: Settings, version: IndexVersion | None = None) -> Bm25Index:
@@ -193,6 +206,8 @@ def build_ingest_pipeline(
         flush_chunks=settings.ingest_flush_chunks,
         progress=progress,
         overlap_reading=settings.embedding_device != "cpu",
+        limits=SizeLimits.of(settings.max_file_mb, settings.max_document_chars),
+        max_shrink=settings.max_shrink,
     )
 
 
@@ -340,6 +355,10 @@ def build_reindex_job(
     def drop(version: IndexVersion) -> None:
         drop_version_data(settings, version, embedder.model_id)
 
+    def tidy() -> list[str]:
+        local = embedded_chroma_path(settings)
+        return [] if local is None else remove_orphan_segment_folders(local)
+
     faq_file = settings.resolved_agent_faq_path
     extra = [SourceSpec((faq_file,), "faq", "public", name="approved by agents")]
     return ReindexJob(
@@ -350,9 +369,11 @@ def build_reindex_job(
             search_for=search_for,
             check=check,
             drop=drop,
+            manifest_for=lambda version: build_manifest(settings, version),
             keep_versions=settings.index_keep_versions,
             extra_sources=extra if faq_file.is_file() else (),
             close=getattr(writer_embedder, "close", None),
+            tidy=tidy,
         )
     )
 
@@ -362,7 +383,10 @@ def drop_version_data(settings: Settings, version: IndexVersion, model_id: str) 
     import shutil
 
     client = chroma_client(settings.chroma_url, settings.resolved_chroma_path)
-    ChromaIndex(client, prefix=version.collection_prefix, model_id=model_id).reset()
+    local = embedded_chroma_path(settings)
+    ChromaIndex(
+        client, prefix=version.collection_prefix, model_id=model_id, local_path=local
+    ).reset()
     shutil.rmtree(version.keyword_dir, ignore_errors=True)
     if version.manifest_url == settings.resolved_database_url:  # the adopted legacy index
         ManifestStore(make_engine(version.manifest_url)).reset_documents()

@@ -2,8 +2,11 @@
 
 The job runs the same ingestion pipeline as `kb-assistant ingest` (built by the composition
 root), so its rules hold: unchanged documents are skipped, per-document failures are
-reported, never fatal. Readers keep answering meanwhile: the keyword index switches to its
-new build atomically and Chroma serves reads during writes.
+reported, never fatal, and a file or source that would lose too many entries keeps them
+(`ingest.shrink`, with the default limit): the job is `done` and lists it in
+`shrink_refused`; `kb-assistant ingest --allow-shrink` lets such a loss through.
+Readers keep answering meanwhile: the keyword index switches to its new build atomically
+and Chroma serves reads during writes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ingest.pipeline import IngestPipeline
+from ingest.shrink import shrink_json
 from kb_assistant.handoff.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class IngestJob:
     finished_at: datetime | None = None
     report: dict[str, Any] | None = None
     error: str | None = None
+    shrink_refused: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +62,7 @@ class IngestJob:
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
             "report": self.report,
             "error": self.error,
+            "shrink_refused": self.shrink_refused,
         }
 
 
@@ -119,6 +125,7 @@ class IngestJobs:
             with self._guard(self.ingest_lock):
                 report = self.pipeline().run([Path(source) for source in job.sources])
             job.report = report.to_json()
+            job.shrink_refused = shrink_json(report)
             state = "done"
         except Exception as exc:  # reported on the job; the server keeps running
             log.exception("ingest job %s failed", job.id)

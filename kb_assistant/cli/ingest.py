@@ -25,7 +25,12 @@ def register(commands: Any) -> None:
         help="index files or folders (incremental)",
         description="Read FAQs (Markdown, CSV, JSON/JSONL), PDFs and ticket exports "
         "(Zendesk JSON, CSV), redact personal data, and index them. Unchanged documents "
-        "are skipped; documents gone from a path given again are removed.",
+        "are skipped; documents gone from a path given again are removed, unless a file or "
+        "folder would lose all its entries or more than KB_MAX_SHRINK of them (then they are "
+        "kept, and the exit code is 5).",
+        epilog="exit codes: 0 done, 1 some documents could not be read (the rest are in), 2 "
+        "usage or configuration error, 4 another job is writing the index (nothing changed), "
+        "5 a file or folder lost more entries than allowed (they were kept; the rest is in).",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
     parser.add_argument(
@@ -36,6 +41,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--kind", choices=KINDS, help="read every file as this kind")
     parser.add_argument("--full", action="store_true", help="forget the index and rebuild it")
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let files and folders lose any share of their entries, all of them included "
+        "(default: at most KB_MAX_SHRINK, and never all)",
+    )
     parser.add_argument(
         "--encoding", default="utf-8", help="text encoding of CSV/JSON/Markdown files"
     )
@@ -54,6 +65,7 @@ def register(commands: Any) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from ingest.progress import progress_for
+    from ingest.shrink import exit_code, shrink_json
     from kb_assistant.composition import build_ingest_pipeline
 
     settings = load_settings(args)
@@ -62,15 +74,19 @@ def run_ingest(args: argparse.Namespace) -> int:
             settings, progress=progress_for(not args.json), encoding=args.encoding
         )
         report = pipeline.run(
-            args.paths, kind=args.kind, visibility=args.visibility, full=args.full
+            args.paths,
+            kind=args.kind,
+            visibility=args.visibility,
+            full=args.full,
+            allow_shrink=args.allow_shrink,
         )
         if args.full:
             _restore_agent_faq(pipeline, settings.resolved_agent_faq_path, args.paths, args.json)
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "shrink_refused": shrink_json(report)})
     else:
         print(report.to_text())
-    return report.exit_code
+    return exit_code(report)
 
 
 @contextmanager

@@ -17,7 +17,9 @@ from kb_assistant.cli.common import (
 EXIT_CODES = """\
 exit codes: 0 done, 1 some documents could not be read (the rest are in), 2 configuration
 error (nothing changed), 3 the quality gate refused the rebuild (the live version keeps
-serving), 4 another job is writing the index (nothing changed)."""
+serving), 4 another job is writing the index (nothing changed), 5 a file or source lost more
+entries than allowed (KB_MAX_SHRINK): its entries were kept, or the rebuild was refused;
+rerun with --allow-shrink if the loss is intended."""
 
 
 def register(commands: Any) -> None:
@@ -34,6 +36,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--config", type=Path, required=True, help="the sources file (YAML)")
     parser.add_argument("--full", action="store_true", help="build a new version from scratch")
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let sources lose any share of their entries, all of them included (default: at "
+        "most KB_MAX_SHRINK, and never all; a rebuild is compared with the live version)",
+    )
     parser.add_argument(
         "--ray",
         action="store_true",
@@ -83,7 +91,7 @@ def run_reindex(args: argparse.Namespace) -> int:
     with translated_errors():
         job = build_reindex_job(settings, progress=progress_for(not args.json))
         try:
-            report = job.run(config, full=args.full)
+            report = job.run(config, full=args.full, allow_shrink=args.allow_shrink)
         except LeaseHeldError as error:
             raise CliError(str(error), EXIT_BUSY) from None
         except (GoldenQuestionsError, IngestUsageError) as error:

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from kb_assistant.domain import Visibility
+from kb_assistant.index.chroma_disk import remove_orphan_segment_folders
 from kb_assistant.ports import Hit, IndexRecord, Vector
 from kb_assistant.settings import ConfigurationError
 
@@ -55,12 +56,19 @@ def chroma_client(url: str | None, path: Path) -> Any:
 
 
 class ChromaIndex:
-    """`VectorIndex` adapter: collections `<prefix>-public` and `<prefix>-internal` (cosine)."""
+    """`VectorIndex` adapter: collections `<prefix>-public` and `<prefix>-internal` (cosine).
 
-    def __init__(self, client: Any, *, prefix: str, model_id: str) -> None:
+    `local_path` is the folder of an embedded client: `reset` then also removes the folders
+    Chroma leaves on disk for deleted collections (see `chroma_disk`).
+    """
+
+    def __init__(
+        self, client: Any, *, prefix: str, model_id: str, local_path: Path | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._model_id = model_id
+        self._local_path = local_path
         self._collections: dict[str, Any] = {}
 
     def collection_name(self, visibility: Visibility) -> str:
@@ -171,11 +179,14 @@ class ChromaIndex:
         ]
 
     def reset(self) -> None:
+        """Delete both collections (with their folders on disk, embedded)."""
         for visibility in ("public", "internal"):
             name = self.collection_name(visibility)
             if name in {c.name for c in self._client.list_collections()}:
                 self._client.delete_collection(name)
         self._collections.clear()
+        if self._local_path is not None:
+            remove_orphan_segment_folders(self._local_path)
 
     def _collection(self, visibility: Visibility, create: bool = False) -> Any:
         cached = self._collections.get(visibility)

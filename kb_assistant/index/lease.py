@@ -10,14 +10,11 @@ Taking over is a compare-and-swap on the holder's token, so two jobs can never b
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -26,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from kb_assistant.storage.db import Base
+from kb_assistant.storage.processes import ProcessId, dead_here, this_process
 
 WRITER_LEASE = "index-writer"
 DEFAULT_TTL_S = 30.0
@@ -107,7 +105,8 @@ class IndexLease:
 
     def _try_acquire(self, purpose: str) -> str | None:
         token, now = uuid.uuid4().hex, _now()
-        host, pid, started = _process()
+        process = this_process()
+        host, pid, started = process.host, process.pid, process.start
         fields = {
             "token": token,
             "purpose": purpose[:200],
@@ -137,8 +136,7 @@ class IndexLease:
     def _stale(self, holder: Holder, now: datetime) -> bool:
         if now - holder.renewed_at > timedelta(seconds=self.ttl_s):
             return True
-        host, _, _ = _process()
-        return holder.host == host and not _alive(holder.pid, holder.process_start)
+        return dead_here(ProcessId(holder.host, holder.pid, holder.process_start))
 
     def renew(self, token: str) -> bool:
         with self._sessions.begin() as session:
@@ -224,27 +222,3 @@ def _holder(row: LeaseRow) -> Holder:
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _process() -> tuple[str, int, str]:
-    """(host, pid, start time) of this process; the start time tells a reused pid apart."""
-    return socket.gethostname(), os.getpid(), _start_time(os.getpid())
-
-
-def _start_time(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except OSError:
-        return ""
-    return stat.rpartition(")")[2].split()[19]  # field 22: start time in clock ticks
-
-
-def _alive(pid: int, process_start: str) -> bool:
-    """Whether the process `pid` (started at `process_start`) still runs on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not process_start or _start_time(pid) in ("", process_start)

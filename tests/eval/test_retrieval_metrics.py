@@ -224,7 +224,8 @@ def test_command_scores_every_retriever_on_stackfaq(
     report = json.loads(capsys.readouterr().out)
     result = report["datasets"]["stackfaq"]
     assert (result["queries"], result["units"]) == (20, 125)
-    assert result["chunks"] == result["documents"]  # a FAQ answer is one chunk
+    # An answer is one chunk unless it is longer than the chunk budget, then a few.
+    assert result["documents"] <= result["chunks"] <= 1.2 * result["documents"]
     rows = {r["name"]: r for r in result["retrievers"]}
     expected = {"bm25", "dense", "hybrid-rrf", "llama-index-top10", "llama-index-top30"}
     assert expected | {f"hybrid-weighted-{w}" for w in ("0.3", "0.5", "0.7", "0.9")} <= set(rows)

@@ -34,6 +34,7 @@ from kb_assistant.composition import (
 from kb_assistant.domain import VISIBILITIES
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.index.chroma import chroma_client
+from kb_assistant.index.chroma_disk import known_segments
 from kb_assistant.settings import Settings
 from tests.conftest import DEMO_KB
 
@@ -306,7 +307,8 @@ def assert_consistent(site: Site, embedder: SentenceTransformerEmbedder) -> dict
 
 
 def assert_no_leftovers(site: Site) -> None:
-    """No version left building, and no folder or collection of a deleted version."""
+    """No version left building, and no folder or collection of a deleted version (nor the
+    vector folder of a deleted collection)."""
     settings = site.settings
     versions = build_registry(settings).all()
     assert [v.name for v in versions if v.state == "building"] == []
@@ -317,6 +319,9 @@ def assert_no_leftovers(site: Site) -> None:
     names = {collection.name for collection in client.list_collections()}
     owners = {name.split("-")[1] for name in names if name.startswith("kb-v")}
     assert owners <= kept, f"collections of deleted versions: {sorted(owners - kept)}"
+    on_disk = {p.name for p in settings.resolved_chroma_path.iterdir() if p.is_dir()}
+    catalogued = known_segments(settings.resolved_chroma_path) or set()
+    assert on_disk <= catalogued, f"folders of deleted collections: {on_disk - catalogued}"
 
 
 @dataclass(frozen=True)
