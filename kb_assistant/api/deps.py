@@ -1,4 +1,8 @@
-"""Request dependencies: the app's state, conversation tokens, the admin key, rate limits."""
+"""Request dependencies: the app's state, conversation tokens, the admin key, rate limits.
+
+Every value read here from a path, query or header is refused (422) when it holds a NUL or a
+lone surrogate: parameters through `UsableText`, headers through `header_value`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from kb_assistant.api.errors import ApiError
 from kb_assistant.api.ratelimit import SlidingWindowLimiter, retry_after
+from kb_assistant.api.schemas import UsableText, text_problem
 from kb_assistant.api.state import ApiState
 from kb_assistant.api.tokens import TokenError
 
@@ -36,18 +41,19 @@ class ConversationAccess:
 
 def conversation_access(
     state: StateDep,
-    cid: Annotated[str, Path(max_length=64, description="the conversation id (c_…)")],
+    cid: Annotated[str, Path(max_length=64, description="the conversation id (c_…)"), UsableText],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
     token: Annotated[
-        str | None, Query(max_length=512, description="the token, for EventSource")
+        str | None, Query(max_length=512, description="the token, for EventSource"), UsableText
     ] = None,
 ) -> ConversationAccess:
     """The conversation token from `Authorization: Bearer` or `?token=`, checked.
 
-    401 when it is missing, malformed, tampered with or expired; 403 when it is valid but
-    for another conversation.
+    422 when the id or the token holds a NUL or a lone surrogate; 401 when the token is
+    missing, malformed, tampered with or expired; 403 when it is valid but for another
+    conversation.
     """
-    given = bearer.credentials if bearer is not None else token
+    given = header_value("Authorization", bearer.credentials) if bearer is not None else token
     if not given:
         raise ApiError(
             401,
@@ -69,6 +75,7 @@ AccessDep = Annotated[ConversationAccess, Depends(conversation_access)]
 
 def admin_access(state: StateDep, key: Annotated[str | None, Depends(_api_key)] = None) -> None:
     """503 when no admin key is configured, 401 when the given key is missing or wrong."""
+    key = header_value("X-API-Key", key)
     expected = state.settings.admin_api_key
     if expected is None:
         raise ApiError(503, "set KB_ADMIN_API_KEY to enable the admin API", "admin_disabled")
@@ -76,7 +83,18 @@ def admin_access(state: StateDep, key: Annotated[str | None, Depends(_api_key)] 
         raise ApiError(401, "a valid admin key is required in the X-API-Key header", "unauthorized")
 
 
+def header_value(name: str, value: str | None) -> str | None:
+    """The value of the header `name`; 422 when it holds a NUL or a lone surrogate."""
+    problem = text_problem(value) if value is not None else None
+    if problem is not None:
+        raise ApiError(422, f"the {name} header {problem}")
+    return value
+
+
 def client_address(request: Request) -> str:
+    """The address a client's calls are counted under: the connection's peer, or the client
+    a trusted proxy names in `X-Forwarded-For` (`kb-assistant serve` believes only the
+    proxies in KB_TRUSTED_PROXIES; any other client could name any address)."""
     return request.client.host if request.client is not None else "unknown"
 
 

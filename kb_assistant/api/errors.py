@@ -3,6 +3,9 @@
 Our own errors (`ApiError`), FastAPI's validation errors (422, or 400 for a body that is not
 JSON), Starlette's HTTP errors (404, 405, ...), the stores' errors, and anything unexpected
 (500 `internal_error`: the details go to the server's log, never to the client).
+
+A message may quote what the client sent (a field's name): anything in it that cannot be
+encoded as UTF-8 (a lone surrogate) is written as its escape, so an error never fails itself.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kb_assistant.api.schemas import text_problem
 from kb_assistant.conversations import (
     ConversationInputError,
     ConversationNotFoundError,
@@ -30,6 +34,8 @@ from kb_assistant.handoff import (
 )
 
 log = logging.getLogger(__name__)
+
+FASTAPI_UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 
 CODES: dict[int, str] = {
     400: "bad_request",
@@ -66,7 +72,9 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+    """The contract's body; `message` made encodable (a lone surrogate as `\\udxxx`)."""
+    printable = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return {"error": {"code": code, "message": printable}}
 
 
 def error_response(
@@ -82,9 +90,17 @@ def describe_validation(errors: Sequence[Any]) -> str:
     parts = []
     for error in errors[:5]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        parts.append(f"{where}: {_error_message(error)}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "the request is not valid: " + "; ".join(parts) + more
+
+
+def _error_message(error: Any) -> str:
+    """Pydantic's message, or for text it could not read (a lone surrogate) what is wrong."""
+    given = error.get("input")
+    if error.get("type") == "string_unicode" and isinstance(given, str):
+        return text_problem(given) or str(error.get("msg"))
+    return str(error.get("msg", "invalid"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -121,6 +137,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and message == "Not Found":
         message = "nothing here: check the address (the API lives under /api/v1)"
+    elif exc.status_code == 400 and message == FASTAPI_UNREADABLE_BODY:
+        message = "the body could not be read as JSON: send one JSON object, encoded as UTF-8"
     elif exc.status_code == 405:
         message = "this address does not accept that method: see /docs for what it does accept"
     return error_response(exc.status_code, message, headers=exc.headers)

@@ -1,7 +1,8 @@
 """The admin endpoints under `/api/v1/admin` (header `X-API-Key`): re-indexing, handoff cases
 (claim, resolve, reply to the customer) and the content gaps customers revealed.
 
-Disabled (503 `admin_disabled`) until `KB_ADMIN_API_KEY` is set.
+Disabled (503 `admin_disabled`) until `KB_ADMIN_API_KEY` is set. Every text and number
+a call carries is checked as the customer API checks it (see `schemas`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from kb_assistant.api.deps import StateDep, admin_access
 from kb_assistant.api.errors import ApiError
 from kb_assistant.api.ingest_jobs import IngestJobError
-from kb_assistant.api.schemas import AgentIn, AgentMessageIn, ErrorOut
+from kb_assistant.api.schemas import MAX_ID, AgentIn, AgentMessageIn, ErrorOut, UsableText
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (401, 404, 409, 422, 503)
@@ -24,7 +25,8 @@ router = APIRouter(
     dependencies=[Depends(admin_access)],
     responses=_ERRORS,
 )
-CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the handoff case id")]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the handoff case id")]
+JobId = Annotated[str, Path(max_length=64, description="the ingest job id"), UsableText]
 
 
 @router.post("/ingest", status_code=202)
@@ -38,7 +40,7 @@ def start_ingest(state: StateDep) -> dict[str, Any]:
 
 
 @router.get("/ingest/{job_id}")
-def ingest_job(state: StateDep, job_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+def ingest_job(state: StateDep, job_id: JobId) -> dict[str, Any]:
     """An ingest job's state (running, done, failed) and, once finished, its report."""
     job = state.jobs.get(job_id)
     if job is None:
@@ -50,7 +52,7 @@ def ingest_job(state: StateDep, job_id: Annotated[str, Path(max_length=64)]) -> 
 def list_cases(
     state: StateDep,
     case_state: Annotated[
-        Literal["open", "claimed", "resolved"] | None, Query(alias="state")
+        Literal["open", "claimed", "resolved"] | None, Query(alias="state"), UsableText
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:

@@ -26,7 +26,13 @@ from kb_assistant.api.schemas import (
     TokenOut,
     TranscriptOut,
 )
-from kb_assistant.api.sse import SSE_HEADERS, conversation_events, resume_point
+from kb_assistant.api.sse import (
+    MAX_EVENT_ID,
+    SSE_HEADERS,
+    LastEventIdHeader,
+    conversation_events,
+    resume_point,
+)
 from kb_assistant.api.state import ApiState
 from kb_assistant.handoff import CaseNotFoundError, CustomerContact
 
@@ -100,7 +106,10 @@ async def events(
     state: StateDep,
     access: AccessDep,
     request: Request,
-    after: Annotated[int | None, Query(ge=0, description="the last event id seen")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="the last event id seen")
+    ] = None,
+    last_event_id: LastEventIdHeader = None,  # declared and checked here; resume_point reads it
 ) -> StreamingResponse:
     """Live events of the conversation: `agent_message` and `handoff` (Server-Sent Events)."""
     cid = access.conversation_id

@@ -3,17 +3,59 @@
 The message text has no length limit in the schema on purpose: a message over
 `KB_MAX_MESSAGE_CHARS` is answered 413 `message_too_large` (the chat tells the customer to
 shorten it), not 422.
+
+Every string a client sends (body fields here, path and query parameters in the routes) is
+checked by `UsableText`: a NUL character or a lone UTF-16 surrogate is refused with 422. No
+client means either, PostgreSQL cannot store a NUL, and no database can store half a
+character. Numbers that name stored things (ids, event numbers) stop at `MAX_ID`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from kb_assistant.conversations import MAX_COMMENT_CHARS
 
 NAME_CHARS = 200
+MAX_ID = 2**31 - 1  # the largest id or event number: a 32-bit INTEGER, in every database
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """What makes `value` unusable as text (a NUL character, a lone UTF-16 surrogate), as the
+    end of a sentence that names the value; None when nothing does."""
+    found = _UNUSABLE.search(value)
+    if found is None:
+        return None
+    char, position = found.group(), found.start()
+    if char == "\x00":
+        return f"holds a NUL character (\\u0000) at position {position}: remove it"
+    return (
+        f"holds a lone UTF-16 surrogate (\\u{ord(char):04x}) at position {position}, half of a "
+        "character: send whole characters, encoded as UTF-8"
+    )
+
+
+def _refuse_unusable(value: Any) -> Any:
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise PydanticCustomError("unusable_text", "{problem}", {"problem": problem})
+    return value
+
+
+UsableText = BeforeValidator(_refuse_unusable)
+"""Refuses text holding a NUL or a lone surrogate (422). Put it last, after any length or
+pattern: `Annotated[str, Field(max_length=64), UsableText]` (so those keep their own messages
+and their place in the OpenAPI schema)."""
+Text = Annotated[str, UsableText]
+Name = Annotated[str, Field(max_length=NAME_CHARS), UsableText]
+Email = Annotated[str, Field(max_length=NAME_CHARS, pattern=EMAIL_PATTERN), UsableText]
+AgentName = Annotated[str, Field(min_length=1, max_length=NAME_CHARS), UsableText]
 
 
 class ErrorDetail(BaseModel):
@@ -28,8 +70,8 @@ class ErrorOut(BaseModel):
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=NAME_CHARS)
-    email: str | None = Field(None, max_length=NAME_CHARS, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: Name | None = None
+    email: Email | None = None
 
 
 class ConversationIn(BaseModel):
@@ -43,19 +85,19 @@ class TokenOut(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str = Field(description="the customer's message (1 to KB_MAX_MESSAGE_CHARS characters)")
-    length: Literal["short", "normal", "detailed"] | None = None
-    tone: Literal["casual", "professional"] | None = None
+    text: Text = Field(description="the customer's message (1 to KB_MAX_MESSAGE_CHARS characters)")
+    length: Annotated[Literal["short", "normal", "detailed"], UsableText] | None = None
+    tone: Annotated[Literal["casual", "professional"], UsableText] | None = None
 
 
 class HandoffIn(BaseModel):
-    reason: str | None = Field(None, description="what the customer needs a person for")
+    reason: Text | None = Field(None, description="what the customer needs a person for")
 
 
 class FeedbackIn(BaseModel):
-    message_id: str = Field(max_length=64)
-    rating: Literal["up", "down"]
-    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS)
+    message_id: Annotated[str, Field(max_length=64), UsableText]
+    rating: Annotated[Literal["up", "down"], UsableText]
+    comment: Annotated[str, Field(max_length=MAX_COMMENT_CHARS), UsableText] | None = None
 
 
 class CitationOut(BaseModel):
@@ -73,7 +115,10 @@ class MessageOut(BaseModel):
     text: str
     created_at: str
     citations: list[CitationOut]
-    action: Literal["answer", "dont_know", "escalate"] | None
+    action: Literal["answer", "dont_know", "escalate", "interrupted"] | None = Field(
+        description="what the assistant did; `interrupted`: a reply cut off when the server "
+        "stopped (the whole reply follows it); null: a reply still being written"
+    )
     offer_human: bool
     feedback: Literal["up", "down"] | None
 
@@ -103,9 +148,9 @@ class OkOut(BaseModel):
 
 
 class AgentIn(BaseModel):
-    agent: str = Field(min_length=1, max_length=NAME_CHARS)
+    agent: AgentName
 
 
 class AgentMessageIn(BaseModel):
-    agent: str = Field(min_length=1, max_length=NAME_CHARS)
-    text: str = Field(min_length=1, max_length=20_000)
+    agent: AgentName
+    text: Annotated[str, Field(min_length=1, max_length=20_000), UsableText]

@@ -1,5 +1,5 @@
-"""Protective layers around every request: security headers, the CORS allow-list and a cap
-on the request body's size.
+"""Protective layers around every request: security headers, the CORS allow-list (and a
+readable `Origin`), and a cap on the request body's size (and a body that is UTF-8).
 
 All three are pure ASGI middleware, so streamed replies and event streams pass through
 untouched.
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb_assistant.api.errors import error_body
+from kb_assistant.api.schemas import text_problem
 
 MAX_BODY_BYTES = 64 * 1024
 CONTENT_SECURITY_POLICY = (
@@ -24,6 +25,7 @@ ADMIN_API = "/api/v1/admin"
 _ALLOWED_METHODS = "GET, POST, OPTIONS"
 _ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Last-Event-ID"
 _EXPOSED_HEADERS = "Retry-After"
+_BINARY_BODIES = (b"multipart/", b"application/octet-stream")  # bodies that need not be text
 
 
 async def send_json(
@@ -75,7 +77,8 @@ class CorsMiddleware:
     """Lets pages on the allowed origins (and the server's own) call the customer API.
 
     Admin calls never get CORS headers: the admin API is for servers and people, not pages.
-    A preflight from an origin that is not allowed is refused with 403.
+    A preflight from an origin that is not allowed is refused with 403; an `Origin` holding a
+    NUL (the customer API stores it with the conversation) with 422.
     """
 
     def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
@@ -92,6 +95,11 @@ class CorsMiddleware:
             or path.startswith(ADMIN_API)
         ):
             await self.app(scope, receive, send)
+            return
+        problem = text_problem(origin)
+        if problem is not None:
+            body = error_body("invalid_request", f"the Origin header {problem}")
+            await send_json(send, 422, body)
             return
         allowed = origin in self.origins or origin == _own_origin(scope)
         preflight = scope["method"] == "OPTIONS" and _header(
@@ -135,7 +143,9 @@ class CorsMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses a request body over `max_bytes` with 413, before any of it is parsed."""
+    """Refuses a request body over `max_bytes` with 413, before any of it is parsed, and a
+    text body (anything but multipart and octet-stream) that is not UTF-8 with 400: the
+    parsers would otherwise fail on it in their own ways."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -166,6 +176,10 @@ class BodyLimitMiddleware:
         if over:
             await self._refuse(send)
             return
+        problem = _encoding_problem(scope, bytes(body))
+        if problem is not None:
+            await send_json(send, 400, error_body("bad_request", problem))
+            return
         await self.app(scope, _replay(bytes(body), None, receive), send)
 
     async def _refuse(self, send: Send) -> None:
@@ -190,6 +204,21 @@ def _replay(body: bytes, first: Message | None, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def _encoding_problem(scope: Scope, body: bytes) -> str | None:
+    """Why a text body cannot be read (it is not UTF-8), or None."""
+    kind = (_header(scope, b"content-type") or "").lower().encode("latin-1")
+    if not body or kind.startswith(_BINARY_BODIES):
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02X} at offset {exc.start}): "
+            "send text encoded as UTF-8"
+        )
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

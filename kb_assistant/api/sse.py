@@ -4,6 +4,10 @@ The event stream polls the conversation store (every `poll_s`, half a second by 
 instead of listening in memory, so an agent's reply reaches the customer whichever server
 process stored it. Each event carries its event number as the SSE `id`, so a browser that
 reconnects sends `Last-Event-ID` and gets only what it missed.
+
+A cursor (`?after=`, `Last-Event-ID`) must be an event number the database can hold, 0 to
+`MAX_EVENT_ID`; anything else is refused with 422 before the stream opens (a browser only
+sends back an `id` this stream gave it, so it never meets that refusal).
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
+from fastapi import Header
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from kb_assistant.api.errors import ApiError
+from kb_assistant.api.schemas import MAX_ID
 from kb_assistant.conversations import ConversationStore, StoredMessage
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,18 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",
     "X-Accel-Buffering": "no",  # tell nginx-style proxies not to buffer the stream
 }
+MAX_EVENT_ID = MAX_ID
+_EVENT_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=0, le=MAX_EVENT_ID)])
+
+LastEventIdHeader = Annotated[
+    int | None,
+    Header(
+        alias="Last-Event-ID",
+        ge=0,
+        le=MAX_EVENT_ID,
+        description="sent by a reconnecting browser: the last event id it got (wins over `after`)",
+    ),
+]
 
 
 def sse_event(event: str, data: Any, event_id: int | None = None) -> str:
@@ -47,11 +67,21 @@ def conversation_event(message: StoredMessage) -> str:
 
 
 def resume_point(request: Request, after: int | None) -> int:
-    """The last event the client has: `Last-Event-ID`, else `?after=`, else none (0)."""
-    header = request.headers.get("last-event-id", "").strip()
-    if header.isdigit():
-        return int(header)
-    return max(after or 0, 0)
+    """The last event the client has: `Last-Event-ID`, else `?after=`, else none (0).
+
+    422 when the header is not an event number (read as `LastEventIdHeader` reads it).
+    """
+    header = request.headers.get("last-event-id")
+    if header is None:
+        return max(after or 0, 0)
+    try:
+        return _EVENT_ID.validate_python(header)
+    except ValidationError:
+        raise ApiError(
+            422,
+            f"the Last-Event-ID header must be an event number from 0 to {MAX_EVENT_ID} (the "
+            f"id of an event this stream sent), not {header[:40]!r}",
+        ) from None
 
 
 async def conversation_events(

@@ -71,8 +71,8 @@ class ConversationTokens:
 
         Raises `TokenError` when it is malformed, its signature is wrong or it has expired.
         """
-        parts = token.split(".")
-        if len(parts) != 4 or parts[0] != VERSION:
+        parts = token.split(".")  # a token is ASCII: anything else was not issued here
+        if not token.isascii() or len(parts) != 4 or parts[0] != VERSION:
             raise TokenError("the conversation token is malformed: start a new conversation")
         body = ".".join(parts[:3])
         if not hmac.compare_digest(self._sign(body).encode(), parts[3].encode()):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kb_assistant.cli.common import CliError, load_settings, translated_errors
+from kb_assistant.settings import Settings
 
 GRACEFUL_SHUTDOWN_S = 5  # open event streams would otherwise hold a shutdown forever
 
@@ -21,7 +22,8 @@ def register(commands: Any) -> None:
         "enabled by KB_ADMIN_API_KEY), /health, /ready, /metrics, the widget (/widget.js) "
         "and the demo help page (/). The model and indexes load once at start-up. One "
         "process; run several behind a proxy for more (they share the database and "
-        "KB_TOKEN_SECRET). There is no auto-reload: restart to pick up code changes.",
+        "KB_TOKEN_SECRET); X-Forwarded-For counts only from the proxies in "
+        "KB_TRUSTED_PROXIES. There is no auto-reload: restart to pick up code changes.",
     )
     parser.add_argument("--host", help="address to bind (default: KB_SERVER_HOST, 127.0.0.1)")
     parser.add_argument(
@@ -60,8 +62,18 @@ def run_serve(args: argparse.Namespace) -> int:
             port=port,
             log_level=args.log_level,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            **proxy_options(settings),
         )
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy settings: `X-Forwarded-For` and `-Proto` believed only from the
+    proxies in KB_TRUSTED_PROXIES, so that no client can name its own address (and so slip
+    past the per-address rate limit). uvicorn's defaults would trust loopback."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def check_port_free(host: str, port: int) -> None:
