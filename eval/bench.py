@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from eval import bench_limits
 from eval.datasets import PROJECT_ROOT, eval_data_root
 from kb_assistant.composition import configure_process
 from kb_assistant.settings import Settings
@@ -50,6 +51,15 @@ def replace_section(report: str, name: str, body: str) -> str:
     if pattern.search(report):
         return pattern.sub(lambda _: section, report)
     return report.rstrip() + "\n\n" + section + "\n"
+
+
+def write_section(out: Path, name: str, body: str) -> None:
+    """Put one benchmark's section, stamped with the time, into the report at `out`."""
+    report = out.read_text(encoding="utf-8") if out.exists() else HEADER
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(replace_section(report, name, f"{body}\n\n_Measured {stamp}._"), "utf-8")
+    print(f"wrote {out}")
 
 
 def ingest_section(root: Path, repeat: int) -> str:
@@ -113,6 +123,12 @@ def keywords_section(root: Path, repeat: int) -> str:
     return bench_keywords.render(bench_keywords.run(root), machine())
 
 
+def crash_section(root: Path, repeat: int) -> str:
+    from eval import bench_crash
+
+    return bench_crash.render(bench_crash.run_kills(), machine())
+
+
 def reindex_section(root: Path, repeat: int) -> str:
     from eval import bench_reindex
 
@@ -127,8 +143,10 @@ SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "escalation": escalation_section,
     "money_info": money_info_section,
     "api": api_section,
+    "crash": crash_section,
     "reindex": reindex_section,
     "keywords": keywords_section,
+    "limits": bench_limits.section,
 }
 
 

@@ -212,11 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.seconds, args.customers)
     if args.json:
         print(json.dumps(result, indent=2))
-    report = args.out.read_text(encoding="utf-8") if args.out.exists() else bench.HEADER
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = f"{render(result, bench.machine())}\n\n_Measured {stamp}._"
-    args.out.write_text(bench.replace_section(report, "api", body), encoding="utf-8")
-    print(f"wrote {args.out}")
+    bench.write_section(args.out, "api", render(result, bench.machine()))
     return 0
 
 

@@ -89,6 +89,18 @@ class ServerProcess:
         if self._log is not None:
             self._log.close()
 
+    def wait_exit(self, timeout_s: float = 60) -> int:
+        """Wait for the server to end by itself; its exit status (negative: the signal)."""
+        if self._process is None:
+            raise RuntimeError("the server was never started")
+        return self._process.wait(timeout=timeout_s)
+
+    def kill(self) -> None:
+        """End the server at once, as a crash would (SIGKILL: no clean-up of any kind)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
     def peak_rss_bytes(self) -> int:
         """The server's peak resident memory so far (Linux `VmHWM`); 0 where unknown."""
         if self._process is None:

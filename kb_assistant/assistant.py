@@ -29,6 +29,7 @@ from typing import Protocol
 
 from kb_assistant.answering.service import AnswerService, StreamEvent
 from kb_assistant.answering.types import Answer, AnswerRequest
+from kb_assistant.faults import crash_point
 from kb_assistant.handoff import (
     CasePacket,
     CasePassage,
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 MONEY_CLASSES = frozenset({"money_action", "money_info"})
 # The audited rule of a handoff the customer asked for with a button rather than in words.
 PERSON_BUTTON_RULE = "request:talk_to_a_person"
+# A case opened without a draft answer (nothing retrieved for it).
+_NO_DRAFT = Answer(text="", action="dont_know", confidence=0.0, reason="no draft")
 
 
 class Policy(Protocol):
@@ -55,6 +58,8 @@ class Policy(Protocol):
     def classify(
         self, message: str, *, conversation_id: str | None = None, history: Sequence[str] = ()
     ) -> PolicyDecision: ...
+
+    def warm_up(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,11 @@ class Assistant:
         self.handoffs = handoffs
         # Without a conversation (a one-off `ask`) a case is stored only when this is set.
         self.store_cases = store_cases
+
+    def warm_up(self) -> None:
+        """Load the models (embedding, language detection) before the first customer."""
+        self.answers.embedder.embed_query("warm up")
+        self.policy.warm_up()
 
     def reply(
         self,
@@ -125,13 +135,17 @@ class Assistant:
         request: AnswerRequest,
         conversation_id: str,
         contact: CustomerContact | None = None,
+        *,
+        rule: str = PERSON_BUTTON_RULE,
+        draft: bool = True,
     ) -> Answer:
         """The customer asked for a person (a "talk to a person" button): hand the
         conversation over whatever the message says, as a `human_request` unless the
         message itself escalates for a weightier reason (a security matter, a money claim).
 
-        Idempotent: while the conversation's case is open, the customer hears that a person
-        is already on the way.
+        `rule` names why in the audit when the message itself does not escalate; without
+        `draft` the case gets no draft answer (nothing is retrieved). Idempotent: while the
+        conversation's case is open, the customer hears that a person is already on the way.
         """
         started = time.perf_counter()
         decision = self._classify(request, conversation_id)
@@ -141,19 +155,21 @@ class Assistant:
                 label="human_request",
                 action="escalate",
                 score=1.0,
-                rule=PERSON_BUTTON_RULE,
+                rule=rule,
                 decided_by="rule",
             )
         policy_seconds = time.perf_counter() - started
-        answer = self._hand_off(request, decision, conversation_id, contact)
+        answer = self._hand_off(request, decision, conversation_id, contact, draft=draft)
         answer.timings = {"policy": policy_seconds, **answer.timings}
         return answer
 
     def _classify(self, request: AnswerRequest, conversation_id: str | None) -> PolicyDecision:
         earlier = [t.text for t in request.history if t.role == "customer"]
-        return self.policy.classify(
+        decision = self.policy.classify(
             request.question, conversation_id=conversation_id, history=earlier
         )
+        crash_point("policy.decided")
+        return decision
 
     def _answer(self, request: AnswerRequest, decision: PolicyDecision) -> Answer:
         return _with_policy(self.answers.answer(request), decision)
@@ -175,7 +191,10 @@ class Assistant:
                 active.conversation_id, "from_customer", "customer", request.question
             )
             text = handoff_message(
-                active.packet.label, self.handoffs.response_time, already_open=True
+                active.packet.label,
+                self.handoffs.response_time,
+                already_open=True,
+                language=decision.language,
             )
             return _handoff_answer(text, decision, active.id)
         if decision.escalate:
@@ -192,16 +211,22 @@ class Assistant:
         decision: PolicyDecision,
         conversation_id: str | None,
         contact: CustomerContact | None,
+        *,
+        draft: bool = True,
     ) -> Answer:
         """Open (or join) the conversation's case and tell the customer a person will reply."""
         if conversation_id is None and not self.store_cases:
-            text = handoff_message(decision.label, self.handoffs.response_time)
+            text = handoff_message(
+                decision.label, self.handoffs.response_time, language=decision.language
+            )
             return _handoff_answer(text, decision, None)
-        draft = self.answers.answer(request)  # kept in the case, never shown to the customer
+        # The draft is kept in the case, never shown to the customer.
+        written = self.answers.answer(request) if draft else _NO_DRAFT
         packet = case_packet(
-            request, decision, conversation_id or f"conv-{uuid.uuid4().hex}", draft, contact
+            request, decision, conversation_id or f"conv-{uuid.uuid4().hex}", written, contact
         )
         case, created = self.handoffs.store.open_case(packet)
+        crash_point("case.opened")
         if created and self.handoffs.sink is not None:
             try:
                 self.handoffs.sink.deliver(case)
@@ -212,6 +237,7 @@ class Assistant:
             self.handoffs.response_time,
             urgent=decision.urgent,
             already_open=not created,
+            language=decision.language,
         )
         return _handoff_answer(text, decision, case.id)
 

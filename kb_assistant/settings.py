@@ -6,6 +6,7 @@ elsewhere.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -91,6 +92,28 @@ class Settings(BaseSettings):
         512,
         ge=1,
         description="Chunks embedded and written per batch (bounds memory and lost work).",
+    )
+    max_file_mb: float = Field(
+        100.0,
+        gt=0,
+        le=100_000,
+        description="Largest source file ingestion reads, in MB (MiB); a bigger file is "
+        "refused unread and what is indexed from it is kept.",
+    )
+    max_document_chars: int = Field(
+        2_000_000,
+        ge=1_000,
+        le=200_000_000,
+        description="Longest document (FAQ entry, PDF, ticket) indexed, in characters; a "
+        "longer one is refused and its indexed version, if any, is kept.",
+    )
+    max_shrink: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Largest share of its entries a file or source may lose in one ingestion "
+        "run; one that would lose more, or all of them, keeps its entries until a run with "
+        "--allow-shrink.",
     )
 
     redact_allowlist: Annotated[list[str], NoDecode] = Field(
@@ -193,6 +216,26 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         2000, ge=1, le=20_000, description="Longest customer message accepted, in characters."
     )
+    turn_timeout_s: float = Field(
+        300.0,
+        ge=10,
+        le=86_400,
+        description="Seconds a customer message may stay claimed by a server on another "
+        "machine without progress before any server decides and answers it instead.",
+    )
+    recovery_interval_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="Seconds between a server's checks for customer messages left undecided "
+        "(by a server that stopped, or a reply that failed), checked at start-up too; 0: this "
+        "server leaves that to the others sharing its database.",
+    )
+    crash_points: str = Field(
+        "",
+        description="Crash testing only: comma-separated points in the reply flow where the "
+        "server kills itself (SIGKILL), to prove that no customer message is lost.",
+    )
     rate_limit_conversation: str = Field(
         "10/60",
         description='Messages one conversation may send, as "N/SECONDS" ("10/60": ten a minute).',
@@ -281,6 +324,12 @@ class Settings(BaseSettings):
     )
     server_host: str = Field("127.0.0.1", min_length=1, description="Address `serve` binds to.")
     server_port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated IP addresses or networks (10.0.0.0/8) of the reverse "
+        "proxies whose X-Forwarded-For and X-Forwarded-Proto `serve` believes; empty: none, "
+        "the client address (which rate limits count) is the connection's peer.",
+    )
 
     @field_validator("embedding_model", mode="after")
     @classmethod
@@ -288,7 +337,12 @@ class Settings(BaseSettings):
         return value or bundled_model_path()
 
     @field_validator(
-        "redact_allowlist", "site_hosts", "cors_origins", "ingest_sources", mode="before"
+        "redact_allowlist",
+        "site_hosts",
+        "cors_origins",
+        "ingest_sources",
+        "trusted_proxies",
+        mode="before",
     )
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -312,6 +366,19 @@ class Settings(BaseSettings):
                     f"KB_CORS_ORIGINS: {origin!r} is not an origin; write scheme and host "
                     "(and port) only, e.g. https://shop.example.com"
                 )
+        return value
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"KB_TRUSTED_PROXIES: {proxy!r} is not an IP address or network; write "
+                    "addresses or CIDR networks, e.g. 10.0.0.5,192.168.0.0/16"
+                ) from None
         return value
 
     @model_validator(mode="after")

@@ -6,6 +6,8 @@ import ipaddress
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings, bundled_model_path
+from kb_assistant.storage.processes import ProcessId, this_process
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -20,6 +23,18 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB = REPO_ROOT / "demo" / "kb"
+
+
+def dead_process() -> ProcessId:
+    """A process of this machine that has ended (its pid is free again), as a holder of work
+    that its successors must take over."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return ProcessId(this_process().host, int(child.stdout), "1")
 
 
 class NetworkAccessError(AssertionError):

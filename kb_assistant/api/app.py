@@ -23,11 +23,13 @@ from kb_assistant.api.errors import install_error_handlers
 from kb_assistant.api.ingest_jobs import IngestJobs
 from kb_assistant.api.metrics import ApiMetrics, MetricsMiddleware
 from kb_assistant.api.ratelimit import RateLimits
+from kb_assistant.api.recovery import TurnRecovery
 from kb_assistant.api.security import BodyLimitMiddleware, CorsMiddleware, SecurityHeadersMiddleware
 from kb_assistant.api.slack_mount import mount_slack
 from kb_assistant.api.state import ApiState
 from kb_assistant.api.tokens import ConversationTokens, token_secret
-from kb_assistant.conversations import CustomerRelay, build_conversation_store
+from kb_assistant.conversations import CustomerRelay, TurnLedger, build_conversation_store
+from kb_assistant.faults import arm
 from kb_assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,7 +60,9 @@ def create_app(
     one); `embedder` and `llm` are passed to the composition root (a loaded model, a
     scripted LLM at that boundary).
     """
+    arm(settings.crash_points)
     state = _state(settings, assistant, embedder, llm)
+    state.background.append(TurnRecovery(state))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -113,6 +117,7 @@ def _state(
     state = ApiState(
         settings=settings,
         conversations=conversations,
+        turns=TurnLedger(conversations.engine),
         cases=cases,
         relay=CustomerRelay(cases, conversations, settings.handoff_response_time),
         tokens=ConversationTokens(token_secret(settings), settings.token_ttl_s),

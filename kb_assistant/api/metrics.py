@@ -53,6 +53,13 @@ class ApiMetrics:
         self.rate_limited = Counter(
             "kb_rate_limited", "Requests refused by a rate limit", ["scope"], registry=registry
         )
+        self.recovered_turns = Counter(
+            "kb_recovered_turns",
+            "Customer messages left undecided (a server stopped, a reply failed) and decided "
+            "later: answered, or handed to a person with an apology",
+            ["outcome"],
+            registry=registry,
+        )
 
     def record_answer(self, answer: Answer) -> None:
         """Count a reply by its action, an escalation by its class, and the LLM's tokens."""

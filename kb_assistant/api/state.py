@@ -21,7 +21,7 @@ from kb_assistant.api.metrics import ApiMetrics
 from kb_assistant.api.ratelimit import RateLimits
 from kb_assistant.api.tokens import ConversationTokens
 from kb_assistant.assistant import Assistant
-from kb_assistant.conversations import ConversationStore, CustomerRelay
+from kb_assistant.conversations import ConversationStore, CustomerRelay, TurnLedger
 from kb_assistant.handoff import HandoffStore
 from kb_assistant.settings import ConfigurationError, Settings
 
@@ -44,6 +44,7 @@ class ApiState:
 
     settings: Settings
     conversations: ConversationStore
+    turns: TurnLedger
     cases: HandoffStore
     relay: CustomerRelay
     tokens: ConversationTokens
@@ -69,7 +70,7 @@ class ApiState:
             self._last_attempt = time.monotonic()
             try:
                 assistant = self.builder()
-                assistant.answers.embedder.embed_query("warm up")  # load the model now
+                assistant.warm_up()  # load the models now
             except ConfigurationError:
                 raise
             except Exception as exc:

@@ -2,7 +2,8 @@
 chat's event log), customers' ratings, content gaps, and the relay that carries agents'
 replies and case changes into the chat.
 
-`build_conversation_store` builds the store from `Settings`.
+`build_conversation_store` builds the store from `Settings`; `TurnLedger` keeps the customer
+messages still awaiting a decided reply, on the store's database (`ConversationStore.engine`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kb_assistant.conversations.relay import (
     resolved_text,
 )
 from kb_assistant.conversations.store import ConversationStore, new_id
+from kb_assistant.conversations.turns import INTERRUPTED, PendingTurn, TurnKind, TurnLedger
 from kb_assistant.conversations.types import (
     MAX_COMMENT_CHARS,
     RATINGS,
@@ -35,6 +37,7 @@ from kb_assistant.settings import Settings
 from kb_assistant.storage.db import make_engine
 
 __all__ = [
+    "INTERRUPTED",
     "MAX_COMMENT_CHARS",
     "RATINGS",
     "ROLES",
@@ -47,10 +50,13 @@ __all__ = [
     "CustomerRelay",
     "EventKind",
     "MessageNotFoundError",
+    "PendingTurn",
     "Rating",
     "Role",
     "StoredMessage",
     "ThumbsDown",
+    "TurnKind",
+    "TurnLedger",
     "UnansweredQuestion",
     "build_conversation_store",
     "claimed_text",

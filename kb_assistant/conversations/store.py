@@ -8,6 +8,7 @@ every chat that polls for events.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, cast
 
@@ -42,9 +43,11 @@ from kb_assistant.handoff.types import CustomerContact, utcnow
 from kb_assistant.storage.db import Base
 
 MAX_LIST = 1_000
+MAX_EVENT = 2**31 - 1  # event numbers are 32-bit integers in every database
 _TABLES = [cast(Table, row.__table__) for row in (ConversationRow, ConversationMessageRow)]
 _TABLES.append(cast(Table, FeedbackRow.__table__))
 _HISTORY_ROLES = ("customer", "assistant", "agent")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def new_id(prefix: str) -> str:
@@ -59,6 +62,11 @@ class ConversationStore:
         Base.metadata.create_all(engine, tables=_TABLES)
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, for stores that keep their tables beside these."""
+        return self._engine
 
     def create(
         self, *, client: str | None = None, contact: CustomerContact | None = None
@@ -97,23 +105,8 @@ class ConversationStore:
         `fields` are the optional `StoredMessage` fields: citations, action, offer_human,
         reason, reply_to, case_id, event, handoff_state, agent, in_transcript.
         """
-        if role not in ROLES:
-            raise ConversationInputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-        text = _checked_text(text, MAX_TEXT_CHARS, "message")
         with self._sessions.begin() as session:
-            seq = _next_event(session, conversation_id)
-            row = ConversationMessageRow(
-                id=new_id("m"),
-                conversation_id=conversation_id,
-                seq=seq,
-                role=role,
-                text=text,
-                created_at=utcnow(),
-                **row_fields(fields),
-            )
-            session.add(row)
-            session.flush()
-            return message_from_row(row, None)
+            return message_from_row(insert_message(session, conversation_id, role, text, **fields))
 
     def transcript(self, conversation_id: str, *, limit: int = 500) -> list[StoredMessage]:
         """The messages a chat shows, oldest first (the last `limit`), with their ratings."""
@@ -134,13 +127,17 @@ class ConversationStore:
             message_from_row(row, cast(Rating | None, rating)) for row, rating in reversed(rows)
         ]
 
-    def history(self, conversation_id: str, *, turns: int = 10) -> tuple[Turn, ...]:
-        """The last `turns` messages between the customer and us, for follow-up questions."""
+    def history(
+        self, conversation_id: str, *, turns: int = 10, before: int | None = None
+    ) -> tuple[Turn, ...]:
+        """The last `turns` messages between the customer and us (those before event number
+        `before`, when given), for follow-up questions."""
         query = (
             select(ConversationMessageRow.role, ConversationMessageRow.text)
             .where(
                 ConversationMessageRow.conversation_id == conversation_id,
                 ConversationMessageRow.role.in_(_HISTORY_ROLES),
+                ConversationMessageRow.seq < (before if before is not None else MAX_EVENT),
             )
             .order_by(ConversationMessageRow.seq.desc())
             .limit(turns)
@@ -190,7 +187,7 @@ class ConversationStore:
         if rating not in RATINGS:
             raise ConversationInputError(f"unknown rating {rating!r}: use up or down")
         if comment is not None:
-            comment = _checked_text(comment, MAX_COMMENT_CHARS, "comment") or None
+            comment = checked_text(comment, MAX_COMMENT_CHARS, "comment") or None
         for _ in range(3):
             try:
                 with self._sessions.begin() as session:
@@ -248,6 +245,28 @@ class ConversationStore:
             connection.execute(text("SELECT 1"))
 
 
+def insert_message(
+    session: Session, conversation_id: str, role: Role, text: str, **fields: Any
+) -> ConversationMessageRow:
+    """Append a message inside the caller's transaction (its event number is the
+    conversation's next one); the row, flushed."""
+    if role not in ROLES:
+        raise ConversationInputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    text = checked_text(text, MAX_TEXT_CHARS, "message")
+    row = ConversationMessageRow(
+        id=new_id("m"),
+        conversation_id=conversation_id,
+        seq=_next_event(session, conversation_id),
+        role=role,
+        text=text,
+        created_at=utcnow(),
+        **row_fields(fields),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def _next_event(session: Session, conversation_id: str) -> int:
     """Take the conversation's next event number under its row lock."""
     bumped = session.execute(
@@ -264,9 +283,10 @@ def _next_event(session: Session, conversation_id: str) -> int:
     return int(session.scalars(query).one())
 
 
-def _checked_text(value: str, most: int, what: str) -> str:
-    """`value` without NUL characters (PostgreSQL cannot store them), refused when too long."""
-    value = value.replace("\x00", "")
+def checked_text(value: str, most: int, what: str) -> str:
+    """`value` without NUL characters (PostgreSQL cannot store them) and with any lone UTF-16
+    surrogate (no database can store one) replaced by U+FFFD; refused when too long."""
+    value = _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
     if len(value) > most:
         raise ConversationInputError(
             f"the {what} is {len(value):,} characters long; at most {most:,} are allowed"

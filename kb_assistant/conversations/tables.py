@@ -113,7 +113,7 @@ def row_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def message_from_row(row: ConversationMessageRow, rating: Rating | None) -> StoredMessage:
+def message_from_row(row: ConversationMessageRow, rating: Rating | None = None) -> StoredMessage:
     return StoredMessage(
         id=row.id,
         conversation_id=row.conversation_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.constants import ADMIN_KEY
 from tests.browser.widget import Widget, opening_words, wait_until
@@ -102,3 +102,34 @@ def test_a_thumbs_down_takes_an_optional_comment_into_the_content_gaps(
     mine = [g for g in gaps if g["conversation_id"] == conversation]
     assert [(g["question"], g["comment"]) for g in mine] == [(ANSWERABLE, comment)]
     assert widget.console_errors == []
+
+
+def test_a_reply_lost_to_a_dropped_connection_is_fetched_not_asked_for_again(
+    widget: Widget, api_url: str
+) -> None:
+    widget.goto(f"{api_url}/")
+    widget.open()
+    delivered: list[int] = []
+
+    def deliver_then_drop(route: Route) -> None:
+        delivered.append(route.fetch(timeout=60_000).status)  # the server answers the message…
+        route.abort("connectionreset")  # …but the customer's connection drops before the reply
+
+    widget.page.route("**/messages", deliver_then_drop, times=1)
+    widget.page.locator("textarea.kb-input").fill(REFUND)
+    widget.page.locator("button.kb-send").click()
+
+    def stored_replies() -> list[dict[str, Any]]:
+        return [m for m in widget.transcript()["messages"] if m["role"] == "assistant"]
+
+    wait_until(lambda: len(stored_replies()) == 1, "the reply in the store", timeout_s=60)
+    assert delivered == [200]
+    [reply] = stored_replies()
+    assert reply["action"] == "escalate"
+    expect(widget.messages("assistant").last).to_contain_text(
+        opening_words(reply["text"]), timeout=30_000
+    )
+    expect(widget.messages("customer")).to_have_count(1)
+    expect(widget.messages("assistant")).to_have_count(1)
+    expect(widget.page.locator("textarea.kb-input")).to_have_value("")
+    expect(widget.page.locator(".kb-handoff")).to_be_visible()

@@ -15,6 +15,13 @@
 
   const ROOT_ID = "kb-assistant-root";
   const MAX_CHARS = 2000;
+  // After a dropped connection, how long and how often to look for the saved message's reply.
+  const SAVED_WAIT_MS = 120000;
+  const SAVED_POLL_MS = 3000;
+  const SAVED_NOTE =
+    "The connection dropped while I was answering. One moment: I'm fetching your reply…";
+  const SAVED_LATER =
+    "Your message is saved. Our help service is taking longer than usual; the reply will appear here when it is back.";
   const DEFAULT_COLOR = "#0b5cad";
   const SCRIPT = document.currentScript || findScript();
   if (!SCRIPT || document.getElementById(ROOT_ID)) return;
@@ -109,6 +116,7 @@
     sending: false,
     handoff: null,
     nodes: new Map(), // message id -> its element, so nothing shows twice
+    unconfirmed: null, // {text, node}: a message sent when the connection dropped
     restoredNotes: [], // handoff lines from the transcript, so a replayed event is not shown twice
     events: null,
     backoff: 1000,
@@ -446,8 +454,12 @@
     if (rich) renderRich(stripSources(text, message.citations), body);
     else body.textContent = text;
     if (role !== "assistant") return;
+    if (message.action === "interrupted") {
+      body.append(el("p", { class: "kb-cut" }, ["(This reply was cut off; the full reply follows.)"]));
+      return;
+    }
     addSources(node, message.citations);
-    if (message.id && message.action !== "escalate") {
+    if (message.id && message.action && message.action !== "escalate") {
       addFeedback(node, message.id, message.feedback);
     }
   }
@@ -455,6 +467,12 @@
   /** Adds a message from the server unless one with the same id is already shown. */
   function addServerMessage(message) {
     if (!message || typeof message !== "object" || state.nodes.has(message.id)) return null;
+    const waiting = state.unconfirmed;
+    if (waiting && message.role === "customer" && message.text === waiting.text) {
+      remember(message.id, waiting.node); // the message sent when the connection dropped
+      waiting.id = message.id;
+      return null;
+    }
     const node = messageNode(message.role, typeof message.id === "string" ? message.id : null);
     fillMessage(node, message);
     ui.log.append(node);
@@ -792,6 +810,7 @@
     try {
       await withSession(() => sendMessage(text, mine));
     } catch (error) {
+      if (mayBeSaved(error) && (await awaitSavedReply(text, mine))) return;
       mine.remove();
       if (!ui.input.value) ui.input.value = text;
       updateCount();
@@ -800,6 +819,57 @@
       state.sending = false;
       setBusy(false);
     }
+  }
+
+  /** The server may have kept the message: the connection dropped, or the reply failed. */
+  function mayBeSaved(error) {
+    return error instanceof ApiError && (error.status === 0 || error.status === 500);
+  }
+
+  /**
+   * The server keeps every message it received and answers it even after a failure, so
+   * instead of asking the customer to send it again, wait for that reply in the transcript.
+   * False when the message never reached the server (it is then sent again by hand).
+   */
+  async function awaitSavedReply(text, mine) {
+    state.unconfirmed = { text, node: mine, id: null };
+    const note = addLocal("system", SAVED_NOTE);
+    const deadline = Date.now() + SAVED_WAIT_MS;
+    try {
+      while (Date.now() < deadline) {
+        await new Promise((done) => { setTimeout(done, SAVED_POLL_MS); });
+        const data = await transcriptOrNull();
+        if (!data) continue;
+        showTranscript(data);
+        if (answered(data, state.unconfirmed.id)) {
+          note.remove();
+          return true;
+        }
+      }
+      const saved = state.unconfirmed.id !== null;
+      if (saved) note.querySelector(".kb-body").textContent = SAVED_LATER;
+      else note.remove();
+      return saved;
+    } finally {
+      state.unconfirmed = null;
+    }
+  }
+
+  async function transcriptOrNull() {
+    try {
+      return await (await call("GET", conversationPath(""))).json();
+    } catch (_) {
+      return null; // still unreachable: try again
+    }
+  }
+
+  /** Whether the transcript holds a finished reply after the customer's message `id`. */
+  function answered(data, id) {
+    if (!id || !Array.isArray(data.messages)) return false;
+    const at = data.messages.findIndex((m) => m && m.id === id);
+    return at >= 0 && data.messages.slice(at + 1).some(
+      (m) => m && m.role === "assistant" && m.action && m.action !== "interrupted",
+    );
   }
 
   async function sendMessage(text, mine) {
