@@ -15,7 +15,6 @@ person with an apology, without the retrieval and composing that kept failing.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import cast
 
 from kb_assistant.answering.types import Answer, AnswerRequest, Length, Tone
@@ -24,6 +23,7 @@ from kb_assistant.api.state import ApiState
 from kb_assistant.assistant import Assistant
 from kb_assistant.conversations import PendingTurn
 from kb_assistant.handoff import handoff_message
+from kb_assistant.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +37,20 @@ class TurnRecovery:
 
     def __init__(self, state: ApiState) -> None:
         self.state = state
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic(
+            self.sweep,
+            state.settings.recovery_interval_s,
+            name="kb-turn-recovery",
+            immediately=True,
+            failure="recovering undecided customer messages failed",
+        )
 
     def start(self) -> None:
-        if self.state.settings.recovery_interval_s <= 0:
-            return  # other servers sharing the database recover
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="kb-turn-recovery", daemon=True)
-        self._thread.start()
+        if self.state.settings.recovery_interval_s > 0:  # 0: other servers recover
+            self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-            except Exception:  # the database is away for a moment: try again next time
-                log.exception("recovering undecided customer messages failed")
-            self._stop.wait(self.state.settings.recovery_interval_s)
+        self._rounds.stop()
 
     def sweep(self) -> int:
         """Decide every pending turn nobody works on; how many were settled."""
@@ -68,7 +60,7 @@ class TurnRecovery:
         settled = 0
         turns = self.state.turns
         for turn in turns.recoverable(self.state.settings.turn_timeout_s):
-            if self._stop.is_set():
+            if self._rounds.stopping:
                 break
             claimed = turns.claim(turn)
             if claimed is not None and self.settle(claimed, assistant):

@@ -52,7 +52,7 @@ def ingest_job(state: StateDep, job_id: JobId) -> dict[str, Any]:
 def list_cases(
     state: StateDep,
     case_state: Annotated[
-        Literal["open", "claimed", "resolved"] | None, Query(alias="state"), UsableText
+        Literal["open", "claimed", "resolved"] | None, Query(alias="state")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:

@@ -109,7 +109,7 @@ async def events(
     after: Annotated[
         int | None, Query(ge=0, le=MAX_EVENT_ID, description="the last event id seen")
     ] = None,
-    last_event_id: LastEventIdHeader = None,  # declared and checked here; resume_point reads it
+    last_event_id: LastEventIdHeader = None,
 ) -> StreamingResponse:
     """Live events of the conversation: `agent_message` and `handoff` (Server-Sent Events)."""
     cid = access.conversation_id
@@ -119,7 +119,7 @@ async def events(
         request,
         state.conversations,
         cid,
-        resume_point(request, after),
+        resume_point(last_event_id, after),
         until=access.expires,
         catch_up=lambda: state.relay.sync(cid),
     )

@@ -86,8 +86,8 @@ class TokenOut(BaseModel):
 
 class MessageIn(BaseModel):
     text: Text = Field(description="the customer's message (1 to KB_MAX_MESSAGE_CHARS characters)")
-    length: Annotated[Literal["short", "normal", "detailed"], UsableText] | None = None
-    tone: Annotated[Literal["casual", "professional"], UsableText] | None = None
+    length: Literal["short", "normal", "detailed"] | None = None
+    tone: Literal["casual", "professional"] | None = None
 
 
 class HandoffIn(BaseModel):
@@ -96,7 +96,7 @@ class HandoffIn(BaseModel):
 
 class FeedbackIn(BaseModel):
     message_id: Annotated[str, Field(max_length=64), UsableText]
-    rating: Annotated[Literal["up", "down"], UsableText]
+    rating: Literal["up", "down"]
     comment: Annotated[str, Field(max_length=MAX_COMMENT_CHARS), UsableText] | None = None
 
 

@@ -43,7 +43,6 @@ from kb_assistant.handoff.types import CustomerContact, utcnow
 from kb_assistant.storage.db import Base
 
 MAX_LIST = 1_000
-MAX_EVENT = 2**31 - 1  # event numbers are 32-bit integers in every database
 _TABLES = [cast(Table, row.__table__) for row in (ConversationRow, ConversationMessageRow)]
 _TABLES.append(cast(Table, FeedbackRow.__table__))
 _HISTORY_ROLES = ("customer", "assistant", "agent")
@@ -137,11 +136,12 @@ class ConversationStore:
             .where(
                 ConversationMessageRow.conversation_id == conversation_id,
                 ConversationMessageRow.role.in_(_HISTORY_ROLES),
-                ConversationMessageRow.seq < (before if before is not None else MAX_EVENT),
             )
             .order_by(ConversationMessageRow.seq.desc())
             .limit(turns)
         )
+        if before is not None:
+            query = query.where(ConversationMessageRow.seq < before)
         with self._sessions() as session:
             rows = session.execute(query).all()
         return tuple(Turn(cast(Any, role), text) for role, text in reversed(rows))

@@ -131,11 +131,16 @@ def _share(words: Sequence[str], code: str) -> float:
     return sum(1 for w in words if w in known) / len(words)
 
 
-@lru_cache(maxsize=4)
 def _lingua(codes: tuple[str, ...]) -> LinguaDetector:
-    """One detector per set of languages and process (its models load on first use)."""
+    """One detector per set of languages and process (built once, even when several
+    threads ask for it first at the same time)."""
+    with _build_lock:
+        return _built(codes)
+
+
+@lru_cache(maxsize=4)
+def _built(codes: tuple[str, ...]) -> LinguaDetector:
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    with _build_lock:
-        isos = [getattr(IsoCode639_1, code.upper()) for code in codes]
-        return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_low_accuracy_mode().build()
+    isos = [getattr(IsoCode639_1, code.upper()) for code in codes]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_low_accuracy_mode().build()

@@ -29,6 +29,7 @@ from kb_assistant.handoff import (
     HandoffDeliveryError,
     HandoffError,
 )
+from kb_assistant.periodic import Periodic
 from kb_assistant.slack.case_blocks import CASE_CLAIM, CASE_RESOLVE, case_blocks, case_fallback
 from kb_assistant.storage.db import Base
 
@@ -250,8 +251,12 @@ class CaseMirror:
         self.actions = actions
         self.client = client
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic(
+            self.sync_once,
+            interval_s,
+            name="kb-slack-case-mirror",
+            failure="cannot bring case messages up to date",
+        )
 
     def sync_once(self) -> int:
         """Update the messages whose case changed; returns how many were updated."""
@@ -269,24 +274,10 @@ class CaseMirror:
 
     def start(self) -> None:
         """Run `sync_once` in a daemon thread until `stop`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="kb-slack-case-mirror", daemon=True)
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.sync_once()
-            except Exception:  # Slack or the store unreachable: try again next round
-                log.warning("cannot bring case messages up to date", exc_info=True)
+        self._rounds.stop(timeout_s=5)
 
 
 def is_case_reply(channel: str) -> Callable[[dict[str, Any]], bool]:
