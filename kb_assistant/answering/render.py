@@ -1,17 +1,29 @@
 """Turning verified statements into the reply text and its list of sources.
 
-Customers get plain paragraphs, numbered steps and the sources at the end; agents get a
-citation number after every sentence and the source excerpts. Sources are renumbered in
-order of first use, so the reply only lists passages it actually cites.
+Customers get plain paragraphs, numbered steps, bulleted list items and the sources at the
+end; each source carries its passage's text, so the chat can show the whole passage to a
+customer who wants more than the answer. Agents get a citation number after every sentence
+and the source excerpts. Sources are renumbered in order of first use, so the reply only
+lists passages it actually cites.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from kb_assistant.answering.evidence import answer_text
+from kb_assistant.answering.text import content_tokens, is_heading, split_sentences
 from kb_assistant.answering.types import Citation, Statement
 from kb_assistant.domain import Passage
 from kb_assistant.retrieval import Channel
+from kb_assistant.verify.instructions import strip_instructions
+
+PASSAGE_TEXT_CHARS = 1500
+SHOWN_SHARE = 0.8  # a passage sentence counts as shown when the answer has this share of its words
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*]*(?=\s|$)")
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def render(
@@ -19,10 +31,47 @@ def render(
 ) -> tuple[str, list[Citation]]:
     """The reply text and its citations."""
     renumber = _renumber(statements, len(passages))
-    citations = [Citation.of(new, passages[old - 1]) for old, new in renumber.items()]
     if channel == "agent":
+        citations = [Citation.of(new, passages[old - 1]) for old, new in renumber.items()]
         return _agent_text(statements, renumber, citations), citations
+    citations = [
+        _customer_citation(new, old, statements, passages) for old, new in renumber.items()
+    ]
     return _customer_text(statements, citations), citations
+
+
+def _customer_citation(
+    new: int, old: int, statements: Sequence[Statement], passages: Sequence[Passage]
+) -> Citation:
+    """A source with its passage's text, and whether the answer showed less than that."""
+    passage = passages[old - 1]
+    shown = [s.text for s in statements if old in s.sources and s.kind != "framing"]
+    return Citation.of(
+        new, passage, passage_text=passage_text(passage), abridged=_abridged(passage, shown)
+    )
+
+
+def passage_text(passage: Passage, limit: int = PASSAGE_TEXT_CHARS) -> str:
+    """A passage's answer text as written (its lists stay lists), without instructions planted
+    for an assistant, cut at the end of a sentence within `limit` characters."""
+    lines = (_SPACES.sub(" ", line).strip() for line in answer_text(passage).splitlines())
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = strip_instructions(text).strip()
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit - 2)]
+    cut = ends[-1] if ends else text.rfind(" ", 0, limit - 2)
+    return text[: cut if cut > 0 else limit - 2].rstrip() + " …"
+
+
+def _abridged(passage: Passage, shown: Sequence[str]) -> bool:
+    """Whether some sentence of the passage is missing from what the answer says of it."""
+    said = set(content_tokens(" ".join(shown)))
+    for sentence in split_sentences(answer_text(passage)):
+        words = set(content_tokens(sentence))
+        if words and not is_heading(sentence) and len(words & said) < SHOWN_SHARE * len(words):
+            return True
+    return False
 
 
 def _renumber(statements: Sequence[Statement], count: int) -> dict[int, int]:
@@ -36,17 +85,18 @@ def _renumber(statements: Sequence[Statement], count: int) -> dict[int, int]:
 
 def _customer_text(statements: Sequence[Statement], citations: Sequence[Citation]) -> str:
     blocks: list[str] = []
-    step_blocks: set[int] = set()
+    listed: dict[int, str] = {}  # block index -> "step" or "bullet"
     paragraph: list[str] = []
     step = 0
     for statement in statements:
-        if statement.kind == "step":
+        shape = "step" if statement.kind == "step" else "bullet" if statement.bullet else ""
+        if shape:
             if paragraph:
                 blocks.append(" ".join(paragraph))
                 paragraph = []
-            step += 1
-            step_blocks.add(len(blocks))
-            blocks.append(f"{step}. {statement.text}")
+            step = step + 1 if shape == "step" else 0
+            listed[len(blocks)] = shape
+            blocks.append(f"{step}. {statement.text}" if shape == "step" else f"- {statement.text}")
             continue
         step = 0  # a list ends at the first statement that is not a step
         if statement.kind == "framing" and not blocks and not paragraph:
@@ -55,19 +105,19 @@ def _customer_text(statements: Sequence[Statement], citations: Sequence[Citation
         paragraph.append(statement.text)
     if paragraph:
         blocks.append(" ".join(paragraph))
-    text = _join_blocks(blocks, step_blocks)
+    text = _join_blocks(blocks, listed)
     if citations:
         text += "\n\nSources:\n" + "\n".join(_source_line(c) for c in citations)
     return text
 
 
-def _join_blocks(blocks: Sequence[str], steps: set[int]) -> str:
-    """Paragraphs separated by blank lines; consecutive list items stay together."""
+def _join_blocks(blocks: Sequence[str], listed: dict[int, str]) -> str:
+    """Paragraphs separated by blank lines; consecutive items of one list stay together."""
     out = ""
     for i, block in enumerate(blocks):
         if not out:
             out = block
-        elif i in steps and i - 1 in steps:
+        elif i in listed and listed.get(i - 1) == listed[i]:
             out += "\n" + block
         else:
             out += "\n\n" + block

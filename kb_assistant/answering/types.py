@@ -54,6 +54,7 @@ class Statement:
     text: str
     sources: tuple[int, ...] = ()
     kind: StatementKind = "claim"
+    bullet: bool = False  # a claim shown as a bullet point: one item of a list in the source
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,19 @@ class Citation:
     url: str | None = None
     page_start: int | None = None
     page_end: int | None = None
+    # The cited passage's text (bounded), for a reader who wants more than the answer shows.
+    passage_text: str | None = None
+    abridged: bool = False  # the answer shows less than `passage_text`
 
     @classmethod
-    def of(cls, number: int, passage: Passage) -> Citation:
+    def of(
+        cls,
+        number: int,
+        passage: Passage,
+        *,
+        passage_text: str | None = None,
+        abridged: bool = False,
+    ) -> Citation:
         return cls(
             number=number,
             title=passage.title,
@@ -100,6 +111,8 @@ class Citation:
             url=passage.url,
             page_start=passage.page_start,
             page_end=passage.page_end,
+            passage_text=passage_text,
+            abridged=abridged,
         )
 
     def as_json(self) -> dict[str, object]:
@@ -111,6 +124,8 @@ class Citation:
             "url": self.url,
             "page_start": self.page_start,
             "page_end": self.page_end,
+            "passage_text": self.passage_text,
+            "abridged": self.abridged,
         }
 
 

@@ -18,6 +18,12 @@ _PROBLEM = re.compile(
 _HOW = re.compile(r"^\s*(?:how\s+(?:do|can|should|to)|what\s+should|where\s+(?:do|can))\b", re.I)
 _WHEN = re.compile(r"^\s*(?:when|how\s+long|how\s+soon|how\s+quickly)\b", re.IGNORECASE)
 _MEANING = re.compile(r"^\s*what\s+(?:does|is|are)\b.*\bmean", re.IGNORECASE)
+_FIGURE = re.compile(
+    r"^\W*when\b|\bwhen\s+(?:will|do|does|did|can|is|are|should)\b"
+    r"|\b(?:how\s+(?:long|much|many|soon|quickly|often|far)|what\s+(?:time|date|price)"
+    r"|costs?|price|fee)\b",
+    re.IGNORECASE,
+)
 
 OPENINGS = {
     ("casual", "upset"): "I'm sorry this has been frustrating. Let's get it sorted.",
@@ -64,6 +70,16 @@ def question_kind(question: str) -> str:
     if _HOW.search(question):
         return "how"
     return "other"
+
+
+def asks_how(question: str) -> bool:
+    """Whether the question asks how to do something (or reports a problem to solve)."""
+    return question_kind(question) in ("how", "problem")
+
+
+def wants_figure(question: str) -> bool:
+    """Whether the question asks for a duration, an amount or a date."""
+    return bool(_FIGURE.search(question))
 
 
 def opening(request: AnswerRequest) -> str:

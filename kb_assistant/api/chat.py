@@ -170,6 +170,8 @@ def public_citations(answer: Answer) -> list[dict[str, Any]]:
             "url": c.url,
             "page_start": c.page_start,
             "page_end": c.page_end,
+            "passage_text": c.passage_text,
+            "abridged": c.abridged,
         }
         for c in answer.citations
         if c.visibility == "public"

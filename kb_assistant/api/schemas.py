@@ -107,6 +107,14 @@ class CitationOut(BaseModel):
     url: str | None
     page_start: int | None
     page_end: int | None
+    passage_text: str | None = Field(
+        None,
+        description="the cited passage's text, plain text (never HTML), cut at a sentence end "
+        "within about 1,500 characters; null on replies stored before it was kept",
+    )
+    abridged: bool = Field(
+        False, description="whether the reply shows less than `passage_text` (offer to show more)"
+    )
 
 
 class MessageOut(BaseModel):

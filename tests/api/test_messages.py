@@ -35,7 +35,17 @@ def test_an_answerable_question_gets_an_answer_with_public_sources(client: TestC
     assert reply["id"].startswith("m_") and reply["feedback"] is None
     assert reply["citations"], "an answer cites its sources"
     citation = reply["citations"][0]
-    assert set(citation) == {"number", "title", "location", "url", "page_start", "page_end"}
+    assert set(citation) == {
+        "number",
+        "title",
+        "location",
+        "url",
+        "page_start",
+        "page_end",
+        "passage_text",
+        "abridged",
+    }
+    assert citation["passage_text"] and isinstance(citation["abridged"], bool)
     assert f"[{citation['number']}]" in reply["text"]
     assert 0.0 <= body["confidence"] <= 1.0
 

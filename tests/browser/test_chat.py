@@ -14,6 +14,7 @@ from tests.conftest import REPO_ROOT
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 ANSWERABLE = "How long does delivery take?"
+ONE_REGION = "How long does delivery take to the EU?"
 REFUND = "I want a refund for my broken lamp"
 
 
@@ -46,6 +47,57 @@ def test_answer_streams_with_sources_and_survives_a_reload(widget: Widget, api_u
     expect(widget.messages("customer").last).to_contain_text(ANSWERABLE)
     expect(widget.messages("assistant").last).to_contain_text(opening_words(reply["text"]))
     expect(widget.messages("assistant").last.locator(".kb-sources a").first).to_be_visible()
+    assert widget.console_errors == []
+
+
+def unshown_line(passage_text: str, reply_text: str) -> str:
+    """A line of the passage, as the widget shows it, that the reply does not say."""
+    for line in passage_text.splitlines():
+        plain = line.replace("**", "").removeprefix("- ").strip()
+        if plain and plain not in reply_text.replace("**", ""):
+            return plain
+    raise AssertionError(f"the reply says every line of its passage: {passage_text!r}")
+
+
+def test_more_reveals_the_cited_passage_and_says_whether_it_is_open(
+    widget: Widget, api_url: str
+) -> None:
+    widget.goto(f"{api_url}/")
+    widget.open()
+
+    reply = widget.ask(ONE_REGION)
+
+    assert reply["action"] == "answer", reply
+    fuller = [c for c in reply["citations"] if c["abridged"] and c["passage_text"]]
+    assert fuller, f"no source says more than the reply: {reply['citations']}"
+    hidden = unshown_line(fuller[0]["passage_text"], reply["text"])
+    shown = widget.messages("assistant").last
+    more = shown.locator("button.kb-more")
+    panel = shown.locator(".kb-more-text")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(panel).to_be_hidden()
+    assert more.get_attribute("aria-controls") == panel.get_attribute("id")
+
+    more.focus()
+    widget.page.keyboard.press("Enter")
+    expect(more).to_have_attribute("aria-expanded", "true")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text(hidden)
+    expect(panel).to_contain_text(fuller[0]["title"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    more.scroll_into_view_if_needed()
+    widget.page.wait_for_timeout(300)  # the chevron's turn, for the picture
+    widget.page.screenshot(path=str(ARTIFACTS / "widget-more.png"))
+    more.click()
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(panel).to_be_hidden()
+
+    widget.page.reload()  # the transcript carries the passages too
+    widget.open()
+    again = widget.messages("assistant").last.locator("button.kb-more")
+    expect(again).to_have_attribute("aria-expanded", "false")
+    again.click()
+    expect(widget.messages("assistant").last.locator(".kb-more-text")).to_contain_text(hidden)
     assert widget.console_errors == []
 
 

@@ -43,6 +43,7 @@
   const ICON_CLOSE = "M6 6l12 12M18 6L6 18";
   const ICON_THUMB =
     "M2 10h4v11H2zM8 10l4-8c1.7 0 3 1.3 3 3v3h5a2 2 0 0 1 2 2.3l-1.4 8a2 2 0 0 1-2 1.7H8z";
+  const ICON_CHEVRON = "M7 10l5 5 5-5";
 
   /** Whether `key` is one of the object's own names (never an inherited one like "constructor"). */
   function own(object, key) {
@@ -115,6 +116,7 @@
     starting: null,
     sending: false,
     handoff: null,
+    panels: 0, // "More" panels made so far, for their ids
     nodes: new Map(), // message id -> its element, so nothing shows twice
     unconfirmed: null, // {text, node}: a message sent when the connection dropped
     restoredNotes: [], // handoff lines from the transcript, so a replayed event is not shown twice
@@ -425,6 +427,44 @@
     node.append(el("div", { class: "kb-sources" }, [title, list]));
   }
 
+  /** Citations whose passage says more than the answer shows, with that passage's text. */
+  function fuller(citations) {
+    return (Array.isArray(citations) ? citations : []).filter((c) => (
+      c && c.abridged === true && typeof c.passage_text === "string" && c.passage_text.trim()
+    ));
+  }
+
+  /**
+   * A "More" button under an answer that shows only part of its sources: it reveals the
+   * cited passages as written, rendered like replies (text nodes only, never HTML).
+   */
+  function addMore(node, citations) {
+    const items = fuller(citations);
+    if (!items.length) return;
+    state.panels += 1;
+    const id = `kb-more-${state.panels}`;
+    const panel = el("div", { id, class: "kb-more-text", hidden: true });
+    for (const citation of items) {
+      const text = el("div", { class: "kb-passage-text" });
+      renderRich(citation.passage_text, text);
+      const title = typeof citation.title === "string" ? citation.title : "";
+      panel.append(el("div", { class: "kb-passage" }, [
+        title ? el("p", { class: "kb-passage-title", text: title }) : null,
+        text,
+      ]));
+    }
+    const what = items.length > 1 ? " from the sources" : " from the source";
+    const button = el("button", {
+      type: "button", class: "kb-more", "aria-expanded": "false", "aria-controls": id,
+    }, ["More", el("span", { class: "kb-sr", text: what }), icon(ICON_CHEVRON, "kb-chevron")]);
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      panel.hidden = !open;
+    });
+    node.append(button, panel);
+  }
+
   // ---------------------------------------------------------------- messages
 
   function messageNode(role, id) {
@@ -458,6 +498,7 @@
       body.append(el("p", { class: "kb-cut" }, ["(This reply was cut off; the full reply follows.)"]));
       return;
     }
+    addMore(node, message.citations);
     addSources(node, message.citations);
     if (message.id && message.action && message.action !== "escalate") {
       addFeedback(node, message.id, message.feedback);
