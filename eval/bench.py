@@ -75,6 +75,12 @@ def answers_section(root: Path, repeat: int) -> str:
     return answers_eval.render(answers_eval.run(Settings(), root, limit=200), machine())
 
 
+def customer_section(root: Path, repeat: int) -> str:
+    from eval import customer_eval
+
+    return customer_eval.render(customer_eval.run(root), machine())
+
+
 def ask_section(root: Path, repeat: int) -> str:
     from eval import bench_ask
 
@@ -138,6 +144,7 @@ def reindex_section(root: Path, repeat: int) -> str:
 SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "ingest": ingest_section,
     "answers": answers_section,
+    "customer": customer_section,
     "ask": ask_section,
     "retrieval": retrieval_section,
     "escalation": escalation_section,

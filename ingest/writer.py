@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.progress import Progress
+from ingest.questions import chunk_questions
 from ingest.reader import Pending
 from ingest.report import IngestReport
 from kb_assistant.domain import VISIBILITIES, Chunk, Document, Visibility
+from kb_assistant.index.question_field import QUESTIONS_KEY, joined
 from kb_assistant.ports import (
     ChunkEntry,
     DocumentEntry,
@@ -104,6 +106,8 @@ class IndexWriter:
         touched: set[Visibility] = set()
         self._changes = {}
         for visibility in VISIBILITIES:
+            if self.vectors.sync_questions(visibility):
+                log.info("%s index: questions written for every chunk", visibility)
             interrupted = self.manifest.get_meta(_DIRTY_KEY.format(visibility)) == "1"
             counts_agree = self.manifest.chunk_count(visibility) == self.vectors.count(visibility)
             if interrupted:
@@ -144,11 +148,14 @@ class IndexWriter:
             started = time.perf_counter()
             for visibility in VISIBILITIES:
                 chunks = [
-                    (p.doc, c) for p in batch if p.doc.visibility == visibility for c in p.chunks
+                    (p.doc, c, q)
+                    for p in batch
+                    if p.doc.visibility == visibility
+                    for c, q in zip(p.chunks, chunk_questions(p.doc, p.chunks), strict=True)
                 ]
                 if chunks:
-                    records = [IndexRecord(c.id, c.text, _metadata(d, c)) for d, c in chunks]
-                    stacked = np.stack([vectors[c.content_hash] for _, c in chunks])
+                    records = [IndexRecord(c.id, c.text, _metadata(d, c, q)) for d, c, q in chunks]
+                    stacked = np.stack([vectors[c.content_hash] for _, c, _ in chunks])
                     self.vectors.upsert(visibility, records, stacked.astype(np.float32))
                     self._note(visibility).upsert(records)
             self.manifest.save_documents([_entry(p) for p in batch], run_id)
@@ -275,8 +282,11 @@ def _batches(
         yield batch
 
 
-def _metadata(doc: Document, chunk: Chunk) -> dict[str, str | int | float | bool]:
-    """What a citation and a filter need, per chunk; Chroma accepts no None values."""
+def _metadata(
+    doc: Document, chunk: Chunk, questions: Sequence[str] = ()
+) -> dict[str, str | int | float | bool]:
+    """What a citation and a filter need, per chunk, and the questions it answers (the
+    vector index embeds those as a field of their own); Chroma accepts no None values."""
     meta: dict[str, str | int | float | bool | None] = {
         "doc_id": doc.id,
         "chunk_index": chunk.index,
@@ -289,6 +299,7 @@ def _metadata(doc: Document, chunk: Chunk) -> dict[str, str | int | float | bool
         "page_start": chunk.page_start,
         "page_end": chunk.page_end,
         "content_hash": chunk.content_hash,
+        QUESTIONS_KEY: joined(questions),
         "updated_at": doc.updated_at.isoformat() if doc.updated_at else None,
         **{f"meta_{key}": value for key, value in doc.metadata.items()},
     }

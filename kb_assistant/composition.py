@@ -125,6 +125,7 @@ def build_vector_index(
         prefix=version.collection_prefix,
         model_id=embedder.model_id,
         local_path=embedded_chroma_path(settings),
+        embed_questions=embedder.embed_documents,
     )
 
 
@@ -253,6 +254,7 @@ def build_retriever(
         keywords or build_keyword_index(settings),
         fusion=settings.retrieval_fusion,
         dense_weight=settings.retrieval_dense_weight,
+        question_weight=settings.retrieval_question_weight,
         candidates=settings.retrieval_candidates,
     )
 

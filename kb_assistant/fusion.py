@@ -27,6 +27,7 @@ class Fused:
     score: float
     dense: float
     keyword: float
+    question: float = 0.0
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hit]]) -> dict[str, float]:
@@ -39,13 +40,26 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hit]]) -> dict[str, float
 
 
 def weighted_fusion(
-    dense: Sequence[Hit], keyword: Sequence[Hit], weight: float
+    dense: Sequence[Hit],
+    keyword: Sequence[Hit],
+    weight: float,
+    questions: Sequence[Hit] = (),
+    question_weight: float = 0.0,
 ) -> dict[str, float]:
-    """`weight` × normalised dense score + (1 − `weight`) × normalised keyword score."""
+    """(1 − `question_weight`) × (`weight` × normalised dense score + (1 − `weight`) ×
+    normalised keyword score) + `question_weight` × the question match.
+
+    Dense and keyword scores are min-max normalised over their ranking; the question match
+    is the cosine itself, which is comparable across questions (an FAQ question at 0.9 is
+    the customer's question reworded, at 0.5 it only shares a topic).
+    """
     scores: dict[str, float] = {}
-    for ranking, share in ((dense, weight), (keyword, 1.0 - weight)):
+    rest = 1.0 - question_weight
+    for ranking, share in ((dense, rest * weight), (keyword, rest * (1.0 - weight))):
         for chunk_id, value in _min_max(ranking).items():
             scores[chunk_id] = scores.get(chunk_id, 0.0) + share * value
+    for hit in questions:
+        scores[hit.id] = scores.get(hit.id, 0.0) + question_weight * max(0.0, hit.score)
     return scores
 
 
@@ -54,15 +68,18 @@ def fuse(
     keyword: Sequence[Hit],
     method: FusionMethod = "weighted",
     weight: float = 0.5,
+    questions: Sequence[Hit] = (),
+    question_weight: float = 0.0,
 ) -> list[Fused]:
-    """Candidates from both rankings, best first, each with its fused and raw scores."""
+    """Candidates from the rankings, best first, each with its fused and raw scores."""
     if method == "rrf":
-        scores = reciprocal_rank_fusion([dense, keyword])
+        scores = reciprocal_rank_fusion([dense, keyword, *([questions] if question_weight else [])])
     else:
-        scores = weighted_fusion(dense, keyword, weight)
-    hits = {hit.id: hit for hit in [*keyword, *dense]}
+        scores = weighted_fusion(dense, keyword, weight, questions, question_weight)
+    hits = {hit.id: hit for hit in [*questions, *keyword, *dense]}
     dense_scores = {hit.id: hit.score for hit in dense}
     keyword_scores = {hit.id: hit.score for hit in keyword}
+    question_scores = {hit.id: hit.score for hit in questions}
     ordered = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))
     return [
         Fused(
@@ -70,6 +87,7 @@ def fuse(
             score=scores[chunk_id],
             dense=dense_scores.get(chunk_id, 0.0),
             keyword=keyword_scores.get(chunk_id, 0.0),
+            question=question_scores.get(chunk_id, 0.0),
         )
         for chunk_id in ordered
     ]

@@ -89,6 +89,14 @@ class VectorIndex(Protocol):
 
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]: ...
 
+    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
+        """Chunks whose questions (FAQ question, section headings) are nearest, best first."""
+        ...
+
+    def sync_questions(self, visibility: Visibility) -> int:
+        """Write the chunks' questions where an index holds none yet; the count written."""
+        ...
+
     def reset(self) -> None: ...
 
 
@@ -116,6 +124,10 @@ class KeywordIndex(Protocol):
     def weighted_coverage(self, visibility: Visibility, question: str, text: str) -> float:
         """The share (0–1) of the question's words, weighted by their rarity in the index,
         that `text` contains."""
+        ...
+
+    def missing_terms(self, visibility: Visibility, question: str, text: str) -> dict[str, float]:
+        """The question's words `text` lacks, each with its rarity in the index (0–1)."""
         ...
 
     def count(self, visibility: Visibility) -> int: ...

@@ -36,10 +36,16 @@ class RetrievalResult:
     # knowledge base answers usually has one clear best match).
     dense_gap: float = 0.0
     top_keyword: float = 0.0
+    # The best match between the customer's question and an indexed question (an FAQ
+    # entry's question, a section heading), and that of each passage.
+    top_question: float = 0.0
+    question_scores: list[float] = field(default_factory=list)
     query_vector: Vector | None = None
     unknown_terms: set[str] = field(default_factory=set)
     # Per passage: the share of the question's words, weighted by rarity, it contains.
     coverage: list[float] = field(default_factory=list)
+    # The question's words the best passage lacks, with their rarity (0–1).
+    missing: dict[str, float] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -57,6 +63,7 @@ class HybridRetriever:
         *,
         fusion: FusionMethod = "weighted",
         dense_weight: float = 0.5,
+        question_weight: float = 0.0,
         candidates: int = 30,
     ) -> None:
         self.embedder = embedder
@@ -64,6 +71,7 @@ class HybridRetriever:
         self.keywords = keywords
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self.question_weight = question_weight
         self.candidates = candidates
 
     def retrieve(self, question: str, channel: Channel = "customer", k: int = 5) -> list[Passage]:
@@ -77,7 +85,10 @@ class HybridRetriever:
         query = self.embedder.embed_query(question)
         dense = self.dense_ranking(question, channel, self.candidates, query)
         keyword = self.keyword_ranking(question, channel, self.candidates)
-        fused = fuse(dense, keyword, self.fusion, self.dense_weight)
+        questions = self.question_ranking(channel, self.candidates, query)
+        fused = fuse(
+            dense, keyword, self.fusion, self.dense_weight, questions, self.question_weight
+        )
         best: list[Fused] = collapse_near_duplicates(fused)[:k]
         topical = _topical(question)
         passages = [_passage(c.hit, c.score) for c in best]
@@ -88,9 +99,12 @@ class HybridRetriever:
             top_dense=dense[0].score if dense else 0.0,
             dense_gap=dense[0].score - dense[min(4, len(dense) - 1)].score if dense else 0.0,
             top_keyword=keyword[0].score if keyword else 0.0,
+            top_question=questions[0].score if questions else 0.0,
+            question_scores=[c.question for c in best],
             query_vector=query,
             unknown_terms=self.unknown_terms(question, channel),
             coverage=[self.coverage(topical, p) for p in passages[:COVERAGE_PASSAGES]],
+            missing=self.missing_terms(topical, passages[0]) if passages else {},
         )
 
     def dense_ranking(
@@ -101,6 +115,15 @@ class HybridRetriever:
         hits: list[Hit] = []
         for visibility in CHANNEL_VISIBILITIES[channel]:
             hits.extend(self.vectors.query(visibility, query, n))
+        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
+
+    def question_ranking(self, channel: Channel, n: int, query: Vector) -> list[Hit]:
+        """Chunks whose indexed questions are nearest to the customer's, best first."""
+        if self.question_weight <= 0:
+            return []
+        hits: list[Hit] = []
+        for visibility in CHANNEL_VISIBILITIES[channel]:
+            hits.extend(self.vectors.query_questions(visibility, query, n))
         return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
 
     def keyword_ranking(self, question: str, channel: Channel, n: int) -> list[Hit]:
@@ -118,6 +141,12 @@ class HybridRetriever:
                 text = f"{passage.title}\n{passage.text}"
                 return self.keywords.weighted_coverage(visibility, question, text)
         return 0.0
+
+    def missing_terms(self, question: str, passage: Passage) -> dict[str, float]:
+        """The question's words the passage (title and text) lacks, with their rarity."""
+        text = f"{passage.title}\n{passage.text}"
+        visibility: Visibility = "internal" if passage.visibility == "internal" else "public"
+        return self.keywords.missing_terms(visibility, question, text)
 
     def unknown_terms(self, question: str, channel: Channel) -> set[str]:
         """Words of the question that appear in none of the channel's documents."""

@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     retrieval_dense_weight: float = Field(
         0.5, ge=0.0, le=1.0, description="Weight of the dense score in weighted fusion."
     )
+    retrieval_question_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the question match (the customer's question against FAQ "
+        "questions and section headings) in weighted fusion; 0 turns it off.",
+    )
     retrieval_candidates: int = Field(
         30, ge=1, le=500, description="Candidates taken from each ranking before fusion."
     )

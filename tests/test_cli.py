@@ -156,3 +156,58 @@ def test_help_documents_every_command() -> None:
     ).stdout
     for option in ("--visibility", "--kind", "--data-dir", "--full", "--json"):
         assert option in ingest_help
+
+
+def test_eval_calibrate_fits_the_gate_for_this_index_and_prints_the_tradeoff(
+    kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "ingest", str(kb / "faq"), "--json")[0] == 0
+    answerable = tmp_path / "answerable.jsonl"
+    uncovered = tmp_path / "uncovered.jsonl"
+    rows = [
+        ("how do i send something back", ["How do I return an item?"]),
+        ("whats the delivery charge", ["How much does shipping cost?"]),
+        ("forgot my password", ["How do I reset my password?"]),
+        ("can i pay with paypal", []),
+        ("where is my parcel", ["How do I track my parcel?"]),
+        ("can i change my order", ["Can I change or cancel my order?"]),
+    ]
+    answerable.write_text(
+        "".join(json.dumps({"question": q, "expected_titles": t}) + "\n" for q, t in rows)
+    )
+    uncovered.write_text(
+        "".join(
+            json.dumps({"question": q}) + "\n"
+            for q in (
+                "is there a store in leeds",
+                "who won the match",
+                "do you sell cars",
+                "can i book a sofa fitting",
+                "whats the weather",
+                "do you price match",
+            )
+        )
+    )
+
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        "calibrate",
+        "--answerable",
+        str(answerable),
+        "--unanswerable",
+        str(uncovered),
+        "--wrong-cost",
+        "3",
+    )
+
+    assert code == 0, out
+    assert "confident-wrong" in out and "wrote" in out
+    saved = json.loads((kb.parent / "data" / "gate_calibration.json").read_text())
+    assert saved["report"]["wrong_cost"] == 3.0 and len(saved["report"]["tradeoff"]) == 19
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"question": "x", "expected_titles": "not a list"}) + "\n")
+    code, _, err = run_cli(
+        capsys, "eval", "calibrate", "--answerable", str(bad), "--unanswerable", str(uncovered)
+    )
+    assert code == 2 and "expected_titles" in err

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb_assistant.answering.text import content_tokens, is_heading, split_sentences
+from kb_assistant.answering.text import (
+    FILLER_WORDS,
+    STOPWORDS,
+    content_tokens,
+    is_heading,
+    split_sentences,
+    words,
+)
 from kb_assistant.domain import Passage
 from kb_assistant.ports import Embedder
 from kb_assistant.retrieval import RetrievalResult
@@ -110,7 +117,58 @@ def gather(
             )
     evidence.features = _features(evidence, retrieval, passages, wanted)
     evidence.features["title_cosine"] = title_similarity
+    evidence.features["missing_term"] = missing_term(retrieval, embedder, evidence.candidates)
     return evidence
+
+
+# Cosine of two unrelated words is far from 0 for a sentence model; a word's counterpart
+# counts from here on, fully from `_COUNTERPART_FULL` ("parcel" ~ "package").
+_COUNTERPART_FLOOR = 0.35
+_COUNTERPART_FULL = 0.75
+_COUNTERPART_SENTENCES = 3  # the best passage's sentences closest to the question
+_COUNTERPART_WORDS = 40
+
+
+def missing_term(
+    retrieval: RetrievalResult, embedder: Embedder, candidates: Sequence[Candidate] = ()
+) -> float:
+    """How rare and how unmatched the question's worst-covered word is in the best passage.
+
+    A question that hinges on a word the passage neither contains nor has a counterpart for
+    ("wool" against a passage on washing linen, "pause" against cancelling) is a neighbour's
+    answer, however similar the rest. Each missing word weighs its rarity (0–1) times how
+    far it is from its nearest word of the passage, by the embedding model's own measure.
+    The counterparts are looked for in the passage's title and its sentences closest to the
+    question (every word of a long passage would cost an embedding each).
+    """
+    missing = {
+        w: r
+        for w, r in retrieval.missing.items()
+        if w not in FILLER_WORDS and w not in STOPWORDS and r > 0
+    }
+    if not missing or not retrieval.passages:
+        return 0.0
+    top = retrieval.passages[0]
+    closest = sorted(
+        (c for c in candidates if c.passage == 1), key=lambda c: c.similarity, reverse=True
+    )[:_COUNTERPART_SENTENCES]
+    text = " ".join([top.title, *(c.text for c in closest)]) if closest else answer_text(top)
+    vocabulary = list(
+        dict.fromkeys(
+            w for w in words(text) if len(w) > 2 and w not in STOPWORDS and not w.isdigit()
+        )
+    )[:_COUNTERPART_WORDS]
+    asked = list(missing)
+    if not vocabulary:
+        return max(missing.values())
+    vectors = embedder.embed_documents([*asked, *vocabulary])
+    nearest = (vectors[: len(asked)] @ vectors[len(asked) :].T).max(axis=1)
+    span = _COUNTERPART_FULL - _COUNTERPART_FLOOR
+    worst = 0.0
+    for word, similarity in zip(asked, nearest, strict=True):
+        matched = min(1.0, max(0.0, (float(similarity) - _COUNTERPART_FLOOR) / span))
+        worst = max(worst, missing[word] * (1.0 - matched))
+    return worst
 
 
 def _list_items(raw: Sequence[tuple[int, int, str]]) -> set[tuple[int, int]]:
@@ -148,7 +206,19 @@ def _features(
         "weighted_coverage": max(retrieval.coverage, default=0.0),
         "title_similarity": _title_overlap(wanted, passages),
         "unknown_terms": float(min(len(retrieval.unknown_terms), 3)),
+        "question_match": retrieval.top_question,
+        "passage_question": retrieval.question_scores[0] if retrieval.question_scores else 0.0,
+        "passage_lead": _lead(retrieval),
     }
+
+
+def _lead(retrieval: RetrievalResult) -> float:
+    """How far the best passage stands ahead of the next (fused scores): a clear winner is
+    more often the right one than the first of several near-equal neighbours."""
+    scores = [p.score for p in retrieval.passages]
+    if len(scores) < 2 or scores[0] <= 0:
+        return 1.0 if scores else 0.0
+    return (scores[0] - scores[1]) / scores[0]
 
 
 def _title_overlap(wanted: set[str], passages: Sequence[Passage]) -> float:

@@ -4,8 +4,14 @@ A logistic model over a few evidence features (how close the best passage and th
 sentence are to the question, how far the best match stands ahead of the rest, how much of
 the question's weight — its words weighted by rarity — the top passages contain) gives the
 probability that the question is answerable. The weights and the threshold are fitted on
-labelled answerable / unanswerable questions (`kb-assistant eval calibrate`), never guessed,
-and shipped as JSON beside this module; a calibration in the data directory takes precedence.
+labelled questions (`kb-assistant eval calibrate`), never guessed, and shipped as JSON beside
+this module; a calibration in the data directory takes precedence.
+
+What the gate predicts is whether the answer would be *right*: the question is covered and
+the answer drafted from its passages cites a document that answers it (where the labels
+name the answering documents). A covered question answered from a neighbouring entry is the
+costly error, so it is a negative example, and the threshold minimises a cost in which a confident wrong answer weighs
+`WRONG_ANSWER_COST` needless "I don't know"s.
 """
 
 from __future__ import annotations
@@ -33,12 +39,21 @@ FEATURES = (
     "title_similarity",
     "title_cosine",
     "unknown_terms",
+    "question_match",
+    "passage_question",
+    "passage_lead",
+    "missing_term",
 )
+# A confident wrong answer costs this many needless "I don't know"s (each of which still
+# offers a person): the default for choosing the threshold, per knowledge base.
+WRONG_ANSWER_COST = 2.0
+CURVE_THRESHOLDS = tuple(step / 20 for step in range(1, 20))
+PLATEAU = 0.02  # cost within 2 % of the questions of the least counts as just as good
 # Which way each feature may push the answerability: more similarity or coverage never
 # makes a question less answerable, more unknown words never more. A few dozen calibration
 # questions cannot be trusted to learn this (correlated features get opposite signs), so
 # `fit` enforces it.
-DIRECTIONS = {name: 1.0 for name in FEATURES} | {"unknown_terms": -1.0}
+DIRECTIONS = {name: 1.0 for name in FEATURES} | {"unknown_terms": -1.0, "missing_term": -1.0}
 
 
 class GateCalibrationError(RuntimeError):
@@ -200,6 +215,63 @@ def choose_threshold(
         if tpr + tnr - 1.0 > best_j:
             youden, best_j = threshold, tpr + tnr - 1.0
     return youden if best is None else best
+
+
+def cost_threshold(
+    probabilities: Sequence[float], right: Sequence[bool], wrong_cost: float = WRONG_ANSWER_COST
+) -> float:
+    """The threshold with the least cost on labelled questions: `wrong_cost` for each answer
+    that would be wrong (a question the knowledge base does not cover, or one answered from
+    a document that does not answer it), 1 for each right answer refused.
+
+    The cost is flat near its minimum, and which end of that plateau the minimum falls on
+    depends on a question or two; the middle of the plateau (from the lowest to the highest
+    threshold within `PLATEAU` of the least cost) moves less from one question set to the
+    next.
+    """
+    thresholds = [*sorted(set(probabilities)), math.inf]
+    costs = [
+        sum(
+            (0.0 if ok else wrong_cost) if p >= threshold else (1.0 if ok else 0.0)
+            for p, ok in zip(probabilities, right, strict=True)
+        )
+        for threshold in thresholds
+    ]
+    least = min(costs)
+    plateau = [
+        t for t, c in zip(thresholds, costs, strict=True) if c <= least + PLATEAU * len(right)
+    ]
+    chosen = plateau[len(plateau) // 2]
+    return 1.0 if math.isinf(chosen) else chosen
+
+
+def tradeoff(
+    probabilities: Sequence[float],
+    right: Sequence[bool],
+    answerable: Sequence[bool],
+    thresholds: Sequence[float] = CURVE_THRESHOLDS,
+) -> list[dict[str, float]]:
+    """Per threshold: right answers (share of answerable questions), confident-wrong
+    answers (share of all questions) and honest "I don't know"s (share of the others)."""
+    n = len(probabilities)
+    good = sum(answerable) or 1
+    bad = (n - sum(answerable)) or 1
+    curve = []
+    for threshold in thresholds:
+        answered = [p >= threshold for p in probabilities]
+        curve.append(
+            {
+                "threshold": threshold,
+                "right": sum(a and r for a, r in zip(answered, right, strict=True)) / good,
+                "confident_wrong": sum(a and not r for a, r in zip(answered, right, strict=True))
+                / max(n, 1),
+                "honest_dont_know": sum(
+                    not a and not ok for a, ok in zip(answered, answerable, strict=True)
+                )
+                / bad,
+            }
+        )
+    return curve
 
 
 def _rate(hits: Sequence[bool], labels: Sequence[bool], label: bool) -> float:

@@ -81,6 +81,13 @@ def register(commands: Any) -> None:
     )
     calibrate.add_argument("--answerable", type=Path, required=True, help="JSONL questions")
     calibrate.add_argument("--unanswerable", type=Path, required=True, help="JSONL questions")
+    calibrate.add_argument(
+        "--wrong-cost",
+        type=float,
+        default=3.0,
+        help='how many needless "I don\'t know"s one confident wrong answer costs when '
+        "the threshold is chosen (default 3)",
+    )
     add_common_options(calibrate)
     calibrate.set_defaults(handler=run_calibrate)
 
@@ -168,13 +175,23 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     settings = load_settings(args)
     with translated_errors():
-        model = calibrate_gate.calibrate_files(settings, args.answerable, args.unanswerable)
+        model = calibrate_gate.calibrate_files(
+            settings, args.answerable, args.unanswerable, args.wrong_cost
+        )
     if args.json:
         print_json({"threshold": model.threshold, "report": model.report})
     else:
         print(f"threshold {model.threshold:.3f}")
         for split, figures in model.report.items():
-            print(f"{split}: {figures}")
+            if split != "tradeoff":
+                print(f"{split}: {figures}")
+        print('threshold  right  confident-wrong  honest "I don\'t know"')
+        curve = model.report.get("tradeoff", [])
+        for point in curve if isinstance(curve, list) else []:
+            print(
+                f"{point['threshold']:9.2f}  {point['right']:5.0%}  "
+                f"{point['confident_wrong']:15.0%}  {point['honest_dont_know']:5.0%}"
+            )
         print(f"wrote {settings.data_dir / 'gate_calibration.json'}")
     return 0
 

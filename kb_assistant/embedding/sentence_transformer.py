@@ -109,7 +109,8 @@ class SentenceTransformerEmbedder:
                 self.model_name,
                 device=self.device,
                 local_files_only=not self.allow_download,
-                model_kwargs={"dtype": torch_dtype},
+                # safetensors only: a pickled checkpoint could run code as it loads
+                model_kwargs={"dtype": torch_dtype, "use_safetensors": True},
             )
         except Exception as exc:
             hint = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -94,6 +95,25 @@ class Bm25Index:
         weights = {term: idf_weight(snapshot, term) for term in wanted}
         total = sum(weights.values())
         return sum(w for term, w in weights.items() if term in present) / total
+
+    def missing_terms(self, visibility: Visibility, question: str, text: str) -> dict[str, float]:
+        """The question's words (as the customer wrote them) whose term `text` lacks, each
+        with the term's rarity in this index (inverse document frequency scaled to 0–1: 1
+        for a word no chunk contains). Stop words have no term and are never missing."""
+        snapshot = self._snapshot(visibility)
+        present = set(terms(text))
+        missing: dict[str, float] = {}
+        for word in dict.fromkeys(question.lower().split()):
+            word = word.strip(".,!?;:()\"'“”‘’")
+            found = terms(word)
+            if not found or found[0] in present or _near_any(found[0], present):
+                continue  # a typo of a word the text has ("parcle") is not missing
+            if snapshot is None or not snapshot.size:
+                missing[word] = 1.0
+            else:
+                ceiling = math.log((snapshot.size + 1) / 0.5)
+                missing[word] = idf_weight(snapshot, found[0]) / ceiling
+        return missing
 
     def count(self, visibility: Visibility) -> int:
         snapshot = self._snapshot(visibility)
@@ -187,6 +207,26 @@ def _one_edit_from(word: str, deletions: dict[str, None]) -> bool:
     if word in deletions:
         return True
     return any(word[:i] + word[i + 1 :] in deletions for i in range(len(word)))
+
+
+def _near_any(term: str, present: Collection[str]) -> bool:
+    """Whether `term` is one edit (or one swap of neighbours) from a word of `present`."""
+    if len(term) < TYPO_MIN_LENGTH - 1:
+        return False
+    return any(abs(len(term) - len(other)) <= 1 and _one_edit(term, other) for other in present)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = diff[0], diff[-1]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _kept(record: IndexRecord) -> IndexRecord:

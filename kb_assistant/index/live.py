@@ -120,6 +120,12 @@ class LiveVectorIndex:
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
         return self._index().query(visibility, embedding, k)
 
+    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
+        return self._index().query_questions(visibility, embedding, k)
+
+    def sync_questions(self, visibility: Visibility) -> int:
+        return self._index().sync_questions(visibility)
+
     def reset(self) -> None:
         self._index().reset()
 
@@ -149,6 +155,9 @@ class LiveKeywordIndex:
 
     def weighted_coverage(self, visibility: Visibility, question: str, text: str) -> float:
         return self._index().weighted_coverage(visibility, question, text)
+
+    def missing_terms(self, visibility: Visibility, question: str, text: str) -> dict[str, float]:
+        return self._index().missing_terms(visibility, question, text)
 
     def count(self, visibility: Visibility) -> int:
         return self._index().count(visibility)
@@ -186,6 +195,12 @@ class EmptyVectorIndex:
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
         return []
 
+    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
+        return []
+
+    def sync_questions(self, visibility: Visibility) -> int:
+        return 0
+
     def reset(self) -> None:
         return None
 
@@ -209,6 +224,9 @@ class EmptyKeywordIndex:
 
     def weighted_coverage(self, visibility: Visibility, question: str, text: str) -> float:
         return 0.0
+
+    def missing_terms(self, visibility: Visibility, question: str, text: str) -> dict[str, float]:
+        return {}
 
     def count(self, visibility: Visibility) -> int:
         return 0

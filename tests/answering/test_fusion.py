@@ -112,3 +112,22 @@ def test_collapse_compares_very_short_chunks_by_all_their_words() -> None:
         Fused(hit("yes-again", 0.7, "yes"), 0.7, 0.7, 0.0),
     ]
     assert ids(collapse_near_duplicates(candidates)) == ["yes", "no"]
+
+
+def test_the_question_match_can_lift_a_chunk_the_answer_text_ranks_lower() -> None:
+    dense = [hit("reset", 0.62), hit("email", 0.55), hit("other", 0.2)]
+    keyword = [hit("reset", 4.0), hit("email", 3.0)]
+    questions = [hit("email", 0.9), hit("reset", 0.5)]
+
+    without = fuse(dense, keyword, "weighted", 0.5)
+    with_questions = fuse(dense, keyword, "weighted", 0.5, questions, 0.7)
+
+    assert ids(without)[0] == "reset"
+    assert ids(with_questions)[0] == "email"
+    assert with_questions[0].question == 0.9
+
+
+def test_a_weak_question_match_adds_little() -> None:
+    scores = weighted_fusion([hit("a", 0.9)], [hit("a", 2.0)], 0.5, [hit("b", 0.1)], 0.3)
+
+    assert scores["b"] < 0.05 < scores["a"]

@@ -201,3 +201,29 @@ def test_a_calibration_with_mismatched_lengths_is_refused_when_loaded(tmp_path: 
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(GateCalibrationError):
         GateModel.load(path)
+
+
+def test_the_cost_threshold_refuses_more_when_wrong_answers_cost_more() -> None:
+    from kb_assistant.answering.gate import cost_threshold
+
+    probabilities = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    right = [True, True, False, True, False, False]
+
+    assert cost_threshold(probabilities, right, wrong_cost=0.5) <= 0.6
+    assert cost_threshold(probabilities, right, wrong_cost=5.0) == 0.8
+
+
+def test_the_tradeoff_curve_reports_right_wrong_and_honest_refusals() -> None:
+    from kb_assistant.answering.gate import tradeoff
+
+    curve = tradeoff(
+        [0.9, 0.6, 0.7, 0.2], [True, False, False, False], [True, True, False, False], [0.5, 0.8]
+    )
+
+    assert curve[0] == {
+        "threshold": 0.5,
+        "right": 0.5,
+        "confident_wrong": 0.5,
+        "honest_dont_know": 0.5,
+    }
+    assert curve[1]["confident_wrong"] == 0.0 and curve[1]["honest_dont_know"] == 1.0

@@ -96,3 +96,18 @@ def test_weighted_coverage_weighs_rare_words_more(index: KeywordIndex) -> None:
     assert 0.0 < common_only < 0.5 < rare_only < 1.0
     assert common_only + rare_only == pytest.approx(1.0)
     assert index.weighted_coverage("public", "the and of", CORPUS[0].text) == 0.0
+
+
+def test_missing_terms_are_the_question_words_a_text_lacks_weighted_by_rarity(
+    index: KeywordIndex,
+) -> None:
+    index.rebuild("public", CORPUS)
+
+    missing = index.missing_terms("public", "refund to the card for wool", CORPUS[0].text)
+
+    assert set(missing) == {"wool"}  # stop words never count; refund/card are there
+    assert missing["wool"] == 1.0  # no chunk has it
+    typo = index.missing_terms("public", "refnds", CORPUS[0].text)
+    assert typo == {}  # one edit from a word the text has
+    common = index.missing_terms("public", "linen refunds", CORPUS[0].text)
+    assert 0 < common["linen"] < 1.0

@@ -227,7 +227,12 @@ def test_versions_built_by_reindex_jobs_live_on_the_server(
 
     names = {c.name for c in chroma_client(chroma_server.url, Path("/x")).list_collections()}
     ours = sorted(name for name in names if name.startswith(prefix))
-    assert ours == [f"{prefix}-v2-public", f"{prefix}-v3-public"]  # v1 pruned on the server
+    assert ours == [  # v1 pruned on the server, its questions with it
+        f"{prefix}-v2-public",
+        f"{prefix}-v2-public-questions",
+        f"{prefix}-v3-public",
+        f"{prefix}-v3-public-questions",
+    ]
     assert build_registry(settings).live_id() == 3
     answer = build_answer_service(settings, embedder=real_embedder).answer(
         AnswerRequest("How long does delivery take?")

@@ -263,7 +263,7 @@ class CrashingEmbedder(HashingEmbedder):
 
 def test_interrupted_run_is_repaired(settings: Settings, kb: Path) -> None:
     settings.ingest_flush_chunks = 1
-    crashing = build_ingest_pipeline(settings, embedder=CrashingEmbedder(crash_on_call=3))
+    crashing = build_ingest_pipeline(settings, embedder=CrashingEmbedder(crash_on_call=5))
     with pytest.raises(RuntimeError, match="worker killed"):
         crashing.run([kb])
     pipeline = build_ingest_pipeline(settings, embedder=HashingEmbedder())

@@ -65,7 +65,8 @@ def test_rebuilds_leave_only_the_kept_versions_folders_and_rollback_works(
 
     registry = build_registry(job_settings)
     assert [(v.name, v.state) for v in registry.all()] == [("v4", "live"), ("v3", "retired")]
-    assert len(folders(job_settings)) == 2 * 2  # kept versions × (public, internal)
+    # kept versions × (public, internal) × (chunks, their questions)
+    assert len(folders(job_settings)) == 2 * 2 * 2
     assert folders(job_settings) == vector_segments(job_settings)
 
     data_dir = ["--data-dir", str(job_settings.data_dir)]
