@@ -89,8 +89,11 @@ class VectorIndex(Protocol):
 
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]: ...
 
-    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
-        """Chunks whose questions (FAQ question, section headings) are nearest, best first."""
+    def query_questions(
+        self, visibility: Visibility, embedding: Vector, k: int, known: Collection[str] = ()
+    ) -> list[Hit]:
+        """Chunks whose questions (FAQ question, section headings) are nearest, best first;
+        chunks in `known` may come without their text and metadata (the caller has them)."""
         ...
 
     def sync_questions(self, visibility: Visibility) -> int:

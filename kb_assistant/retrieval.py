@@ -6,7 +6,7 @@ Visibility is enforced by which collections are searched: the customer channel s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -85,7 +85,8 @@ class HybridRetriever:
         query = self.embedder.embed_query(question)
         dense = self.dense_ranking(question, channel, self.candidates, query)
         keyword = self.keyword_ranking(question, channel, self.candidates)
-        questions = self.question_ranking(channel, self.candidates, query)
+        known = {hit.id for hit in [*dense, *keyword]}
+        questions = self.question_ranking(channel, self.candidates, query, known)
         fused = fuse(
             dense, keyword, self.fusion, self.dense_weight, questions, self.question_weight
         )
@@ -117,13 +118,16 @@ class HybridRetriever:
             hits.extend(self.vectors.query(visibility, query, n))
         return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
 
-    def question_ranking(self, channel: Channel, n: int, query: Vector) -> list[Hit]:
-        """Chunks whose indexed questions are nearest to the customer's, best first."""
+    def question_ranking(
+        self, channel: Channel, n: int, query: Vector, known: Collection[str] = ()
+    ) -> list[Hit]:
+        """Chunks whose indexed questions are nearest to the customer's, best first (those
+        in `known` without text: the other rankings have it)."""
         if self.question_weight <= 0:
             return []
         hits: list[Hit] = []
         for visibility in CHANNEL_VISIBILITIES[channel]:
-            hits.extend(self.vectors.query_questions(visibility, query, n))
+            hits.extend(self.vectors.query_questions(visibility, query, n, known))
         return sorted(hits, key=lambda hit: hit.score, reverse=True)[:n]
 
     def keyword_ranking(self, question: str, channel: Channel, n: int) -> list[Hit]:

@@ -10,8 +10,8 @@ this module; a calibration in the data directory takes precedence.
 What the gate predicts is whether the answer would be *right*: the question is covered and
 the answer drafted from its passages cites a document that answers it (where the labels
 name the answering documents). A covered question answered from a neighbouring entry is the
-costly error, so it is a negative example, and the threshold minimises a cost in which a confident wrong answer weighs
-`WRONG_ANSWER_COST` needless "I don't know"s.
+costly error, so it is a negative example, and the threshold minimises a cost in which a
+confident wrong answer weighs `WRONG_ANSWER_COST` needless "I don't know"s.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ written with the chunks, by the same calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -28,6 +28,7 @@ from kb_assistant.settings import ConfigurationError
 
 PAGE_SIZE = 2000
 QUESTION_CACHE = 4096  # question vectors kept: a document's chunks share its title
+QUESTION_RESULTS = 2  # questions read per chunk wanted: a chunk rarely has two near the top
 EmbedTexts = Callable[[Sequence[str]], Vector]
 
 
@@ -125,9 +126,12 @@ class ChromaIndex:
             for start in range(0, len(question_ids), step):
                 questions.delete(ids=question_ids[start : start + step])
 
-    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
+    def query_questions(
+        self, visibility: Visibility, embedding: Vector, k: int, known: Collection[str] = ()
+    ) -> list[Hit]:
         """The chunks whose questions are nearest to `embedding`, best first: each chunk
-        once, scored by its nearest question (kept in the hit's `matched_question`)."""
+        once, scored by its nearest question. The text and metadata of chunks in `known`
+        (the caller has them from another ranking) are not fetched again."""
         questions = self._collection(visibility, questions=True)
         collection = self._collection(visibility)
         if questions is None or collection is None or k <= 0:
@@ -137,30 +141,29 @@ class ChromaIndex:
             return []
         got = questions.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=min(available, k * MAX_QUESTIONS),
-            include=["documents", "metadatas", "distances"],
+            n_results=min(available, k * QUESTION_RESULTS),
+            include=["metadatas", "distances"],
         )
-        best: dict[str, tuple[float, str]] = {}
-        for distance, question, meta in zip(
-            got["distances"][0], got["documents"][0], got["metadatas"][0], strict=True
-        ):
+        best: dict[str, float] = {}
+        for distance, meta in zip(got["distances"][0], got["metadatas"][0], strict=True):
             chunk_id = str((meta or {}).get("chunk_id", ""))
             if chunk_id and chunk_id not in best:
-                best[chunk_id] = (1.0 - float(distance), question or "")
+                best[chunk_id] = 1.0 - float(distance)
         chosen = list(best)[:k]
-        found = collection.get(ids=chosen, include=["documents", "metadatas"])
-        records = {
-            chunk_id: (text or "", dict(meta or {}))
+        records: dict[str, tuple[str, dict[str, Any]]] = {i: ("", {}) for i in chosen if i in known}
+        missing = [i for i in chosen if i not in records]
+        if missing:
+            found = collection.get(ids=missing, include=["documents", "metadatas"])
             for chunk_id, text, meta in zip(
                 found["ids"], found["documents"], found["metadatas"], strict=True
-            )
-        }
+            ):
+                records[chunk_id] = (text or "", dict(meta or {}))
         return [
             Hit(
                 id=chunk_id,
-                score=best[chunk_id][0],
+                score=best[chunk_id],
                 text=records[chunk_id][0],
-                metadata={**records[chunk_id][1], "matched_question": best[chunk_id][1]},
+                metadata=records[chunk_id][1],
             )
             for chunk_id in chosen
             if chunk_id in records  # a question written just before its chunk was removed

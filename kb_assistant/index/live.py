@@ -120,8 +120,10 @@ class LiveVectorIndex:
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
         return self._index().query(visibility, embedding, k)
 
-    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
-        return self._index().query_questions(visibility, embedding, k)
+    def query_questions(
+        self, visibility: Visibility, embedding: Vector, k: int, known: Collection[str] = ()
+    ) -> list[Hit]:
+        return self._index().query_questions(visibility, embedding, k, known)
 
     def sync_questions(self, visibility: Visibility) -> int:
         return self._index().sync_questions(visibility)
@@ -195,7 +197,9 @@ class EmptyVectorIndex:
     def query(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
         return []
 
-    def query_questions(self, visibility: Visibility, embedding: Vector, k: int) -> list[Hit]:
+    def query_questions(
+        self, visibility: Visibility, embedding: Vector, k: int, known: Collection[str] = ()
+    ) -> list[Hit]:
         return []
 
     def sync_questions(self, visibility: Visibility) -> int:

@@ -58,8 +58,8 @@ def test_a_question_finds_the_chunk_whose_question_it_repeats(tmp_path: Path) ->
     hits = chroma.query_questions("public", embedder.embed_query("Cleaning and descaling"), 2)
 
     assert hits[0].id == "c" and hits[0].score > 0.99
-    assert hits[0].metadata["matched_question"] == "Cleaning and descaling"
     assert hits[0].text.startswith("Descale")  # the chunk's own text and metadata
+    assert hits[0].metadata["title"] == "Kettle guide"
     assert len({h.id for h in hits}) == len(hits)  # each chunk once
     assert chroma.count("public") == 3  # the questions are not counted as chunks
 
@@ -96,3 +96,15 @@ def test_reset_removes_the_question_collections(tmp_path: Path) -> None:
 
     names = {c.name for c in chroma_client(None, tmp_path).list_collections()}
     assert not {n for n in names if n.startswith("q-")}
+
+
+def test_chunks_the_caller_already_has_come_without_their_text(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    chroma = index(tmp_path, embedder)
+    write(chroma, embedder)
+    query = embedder.embed_query("Cleaning and descaling")
+
+    hits = {h.id: h for h in chroma.query_questions("public", query, 3, known={"c"})}
+
+    assert hits["c"].text == "" and hits["c"].score > 0.99  # scored, not fetched again
+    assert all(h.text for i, h in hits.items() if i != "c")
