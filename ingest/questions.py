@@ -83,11 +83,12 @@ def _is_heading(line: str) -> bool:
 
 
 def _unique(texts: Sequence[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """The texts without repeats, case ignored, first spelling kept."""
+    first: dict[str, str] = {}
     for text in texts:
-        if text and text.lower() not in {s.lower() for s in seen}:
-            seen[text] = None
-    return list(seen)
+        if text:
+            first.setdefault(text.lower(), text)
+    return list(first.values())
 
 
 def _without_ticket_number(title: str) -> str:

@@ -102,16 +102,17 @@ class Bm25Index:
         for a word no chunk contains). Stop words have no term and are never missing."""
         snapshot = self._snapshot(visibility)
         present = set(terms(text))
+        near = _deletion_index(present)
+        ceiling = math.log((snapshot.size + 1) / 0.5) if snapshot is not None else 0.0
         missing: dict[str, float] = {}
         for word in dict.fromkeys(question.lower().split()):
             word = word.strip(".,!?;:()\"'“”‘’")
             found = terms(word)
-            if not found or found[0] in present or _near_any(found[0], present):
+            if not found or found[0] in present or _one_edit_from(found[0], near):
                 continue  # a typo of a word the text has ("parcle") is not missing
             if snapshot is None or not snapshot.size:
                 missing[word] = 1.0
             else:
-                ceiling = math.log((snapshot.size + 1) / 0.5)
                 missing[word] = idf_weight(snapshot, found[0]) / ceiling
         return missing
 
@@ -135,12 +136,7 @@ class Bm25Index:
         cached = self._deletions.get(visibility)
         if cached is not None and cached[0] == folder:
             return cached[1]
-        deletions: dict[str, None] = {}
-        for word in snapshot.live_terms():
-            if len(word) >= TYPO_MIN_LENGTH:
-                deletions[word] = None
-                for i in range(len(word)):
-                    deletions[word[:i] + word[i + 1 :]] = None
+        deletions = _deletion_index(snapshot.live_terms())
         self._deletions[visibility] = (folder, deletions)
         return deletions
 
@@ -209,24 +205,16 @@ def _one_edit_from(word: str, deletions: dict[str, None]) -> bool:
     return any(word[:i] + word[i + 1 :] in deletions for i in range(len(word)))
 
 
-def _near_any(term: str, present: Collection[str]) -> bool:
-    """Whether `term` is one edit (or one swap of neighbours) from a word of `present`."""
-    if len(term) < TYPO_MIN_LENGTH - 1:
-        return False
-    return any(abs(len(term) - len(other)) <= 1 and _one_edit(term, other) for other in present)
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        i, j = diff[0], diff[-1]
-        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+def _deletion_index(words: Iterable[str]) -> dict[str, None]:
+    """Every word of typo length, and each with one letter deleted: the dictionary side of
+    a symmetric-deletion lookup (`_one_edit_from`)."""
+    deletions: dict[str, None] = {}
+    for word in words:
+        if len(word) >= TYPO_MIN_LENGTH:
+            deletions[word] = None
+            for i in range(len(word)):
+                deletions[word[:i] + word[i + 1 :]] = None
+    return deletions
 
 
 def _kept(record: IndexRecord) -> IndexRecord:
