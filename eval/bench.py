@@ -106,6 +106,7 @@ def escalation_section(root: Path, repeat: int) -> str:
         DATASETS,
         figures=REPORT.parent / "figures",
         with_variant=True,
+        baseline=escalation_eval.BASELINE_REV,
         log=lambda line: print(line, flush=True),
     )
     return render(report, machine(), REPORT.parent)

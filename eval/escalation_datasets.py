@@ -9,8 +9,14 @@ person: `money_action` ∪ `human_request` ∪ `security`):
   (a negative for escalation);
 - `answer`: everything else (a negative).
 
-The datasets are read where they lie (`KB_EVAL_DATA`) and never copied. Besides the three
-named sets, any CSV or JSONL file with `text` and `escalate` columns can be evaluated.
+The public datasets are read where they lie (`KB_EVAL_DATA`) and never copied. Two sets are
+the project's own (`eval/questions/`, no shared data needed): `complaints`, angry, sarcastic
+and misspelt messages across shops, deliveries, subscriptions, telecoms, software and
+travel, most with no money matter at all (split `dev` for choosing, `test` for reporting:
+`complaints-dev` names the other half), and `shop-money`, the demo shop's money questions in
+customers' own words: those its help centre answers are `money_info` (answered, not
+escalated), the few claims on a specific payment positives. Besides the named sets, any CSV
+or JSONL file with `text` and `escalate` columns can be evaluated.
 """
 
 from __future__ import annotations
@@ -27,7 +33,12 @@ from kb_assistant.jsonl import json_objects
 
 GoldGroup = Literal["escalate", "borderline", "money_info", "answer"]
 GOLD_GROUPS: tuple[GoldGroup, ...] = ("escalate", "borderline", "money_info", "answer")
-DATASETS = ("banking77", "bitext", "nlupp")
+DATASETS = ("banking77", "bitext", "nlupp", "complaints", "shop-money")
+# The project's own sets, which need no shared data; `complaints-dev` is the choosing half.
+OWN_DATASETS = ("complaints", "complaints-dev", "shop-money")
+QUESTIONS = Path(__file__).with_name("questions")
+COMPLAINTS_FILE = QUESTIONS / "complaints.jsonl"
+SHOP_QUESTIONS_FILE = QUESTIONS / "customer_answerable.jsonl"
 
 BITEXT_FILE = "bitext_customer_support_training_4514.csv"
 BITEXT_GROUPS: dict[str, GoldGroup] = {
@@ -78,7 +89,12 @@ class EscalationDataset:
 
 
 def load_dataset(name_or_path: str, root: Path | None) -> EscalationDataset:
-    """A named dataset under `root` (`banking77`, `bitext`, `nlupp`), or a labelled file."""
+    """A named dataset under `root` (`banking77`, `bitext`, `nlupp`), one of the project's
+    own (`complaints`, `complaints-dev`, `shop-money`), or a labelled file."""
+    if name_or_path in OWN_DATASETS:
+        if name_or_path == "shop-money":
+            return load_shop_money()
+        return load_complaints("dev" if name_or_path.endswith("-dev") else "test")
     if name_or_path in DATASETS:
         if root is None:
             raise EscalationDataError(
@@ -89,7 +105,8 @@ def load_dataset(name_or_path: str, root: Path | None) -> EscalationDataset:
     path = Path(name_or_path)
     if not path.is_file():
         raise EscalationDataError(
-            f"--dataset {name_or_path!r} is neither one of {', '.join(DATASETS)} nor a file"
+            f"--dataset {name_or_path!r} is neither one of "
+            f"{', '.join(dict.fromkeys([*DATASETS, *OWN_DATASETS]))} nor a file"
         )
     return load_labeled_file(path)
 
@@ -149,6 +166,54 @@ def load_bitext(root: Path) -> EscalationDataset:
         "positives: get_refund, track_refund, payment_issue, check_cancellation_fee, "
         "contact_human_agent; money_info: check_refund_policy, check_invoice, get_invoice, "
         "check_payment_methods; borderline: cancel_order, complaint; the rest negatives",
+    )
+
+
+def load_complaints(split: str = "test", path: Path = COMPLAINTS_FILE) -> EscalationDataset:
+    """The project's own complaints: non-money ones (`none`) are negatives, money claims,
+    requests for a person and security matters positives; one split of them."""
+    messages = []
+    for number, row in json_objects(path, EscalationDataError):
+        label = str(row.get("label") or "")
+        if label not in ("none", "money_action", "human_request", "security"):
+            raise EscalationDataError(f"{path}:{number}: unknown label {label!r}")
+        if row.get("split") != split:
+            continue
+        gold: GoldGroup = "answer" if label == "none" else "escalate"
+        domain = str(row.get("domain") or "other")
+        messages.append(LabeledMessage(str(row["text"]), gold, (f"{label}/{domain}",)))
+    if not messages:
+        raise EscalationDataError(f"{path}: no messages in split {split!r}")
+    name = "complaints" if split == "test" else f"complaints-{split}"
+    return EscalationDataset(
+        name,
+        f"Complaints in customers' own words ({split} split)",
+        messages,
+        "the project's own messages: `none` (no money matter, whatever the tone) negatives; "
+        "money claims, requests for a person and security matters positives",
+    )
+
+
+def load_shop_money(path: Path = SHOP_QUESTIONS_FILE) -> EscalationDataset:
+    """The demo shop's money questions, as customers write them: those its help centre
+    answers (`money_info`) must be answered, not escalated; the few that claim something
+    of a specific payment (`money_claim`: the status of their refund, a payment that failed)
+    go to a person."""
+    messages = []
+    for _, row in json_objects(path, EscalationDataError):
+        category = str(row.get("category") or "shop")
+        if row.get("money_info"):
+            messages.append(LabeledMessage(str(row["question"]), "money_info", (category,)))
+        elif row.get("money_claim"):
+            messages.append(LabeledMessage(str(row["question"]), "escalate", ("claim",)))
+    if not any(m.gold == "money_info" for m in messages):
+        raise EscalationDataError(f"{path}: no questions marked money_info")
+    return EscalationDataset(
+        "shop-money",
+        "Demo shop money questions in customers' own words",
+        messages,
+        "`money_info` questions its help centre answers (answered, committing to nothing) "
+        "negatives; `money_claim` questions (a claim on a specific payment) positives",
     )
 
 

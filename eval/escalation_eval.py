@@ -7,6 +7,11 @@ is the costly error), false-escalation rate on negatives, borderline and `money_
 escalation rates apart, a per-label table with the policy classes chosen, a confusion
 matrix (gold group × policy class, also as a PNG), latency per message and the targets.
 
+With a baseline revision (`--baseline REV`, and in `make bench`), the same messages are also
+classified by that revision's policy, checked out into a temporary git worktree and run in a
+process of its own (`eval/policy_runner.py`), so every figure has its "before" from the
+same run.
+
 For comparison only, a 77-way BANKING77 intent classifier (logistic regression on the same
 embeddings, trained on BANKING77's train split) shows what a dataset-specific model gets.
 """
@@ -17,15 +22,17 @@ import argparse
 import os
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from eval.customer_eval import baseline_checkout, remove_checkout
 from eval.escalation_datasets import (
     GOLD_GROUPS,
     EscalationDataError,
@@ -40,6 +47,9 @@ from kb_assistant.ports import Embedder
 from kb_assistant.settings import ConfigurationError, Settings
 
 TARGETS = {"recall": 0.98, "false_escalation": 0.05, "p95_ms": 20.0}
+# The policy before frustration, shop questions and rule objects were taught to it.
+BASELINE_REV = "871ca5e"
+RUNNER = Path(__file__).with_name("policy_runner.py")
 WARM_UP = 5
 Log = Callable[[str], None]
 
@@ -254,6 +264,37 @@ def banking77_variant(
     }
 
 
+def baseline_figures(
+    checkout: Path, datasets: Mapping[str, Sequence[LabeledMessage]], work: Path
+) -> dict[str, dict[str, Any]]:
+    """The binary figures per dataset of the policy in `checkout` (a worktree of an earlier
+    revision), every message classified by that revision's own code in one process."""
+    import json
+    import subprocess
+
+    texts = [m.text for messages in datasets.values() for m in messages]
+    inputs = work / "messages.json"
+    inputs.write_text(json.dumps(texts), encoding="utf-8")
+    out = work / "decisions.json"
+    runner = work / "runner" / "policy_runner.py"
+    runner.parent.mkdir(exist_ok=True)
+    runner.write_text(RUNNER.read_text(encoding="utf-8"), encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(checkout)}
+    command = [sys.executable, str(runner), "--messages", str(inputs), "--out", str(out)]
+    subprocess.run(command, cwd=checkout, env=environment, check=True)
+    decisions = iter(json.loads(out.read_text(encoding="utf-8")))
+    figures = {}
+    for name, messages in datasets.items():
+        chosen = [next(decisions) for _ in messages]
+        outcomes = [
+            Outcome(message, d["label"], bool(d["escalate"]), "", 0.0)
+            for message, d in zip(messages, chosen, strict=True)
+        ]
+        version = chosen[0]["version"] if chosen else ""
+        figures[name] = {**binary_figures(outcomes), "policy_version": version}
+    return figures
+
+
 def run(
     root: Path | None,
     settings: Settings,
@@ -262,9 +303,11 @@ def run(
     limit: int | None = None,
     figures: Path | None = None,
     with_variant: bool = False,
+    baseline: str | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
-    """Evaluate the shipped policy engine on each dataset, and the BANKING77 variant."""
+    """Evaluate the shipped policy engine on each dataset (and the `baseline` revision's
+    policy on the same messages, when given), and the BANKING77 variant."""
     from kb_assistant.composition import build_embedder
 
     started = time.perf_counter()
@@ -283,6 +326,18 @@ def run(
     for dataset in loaded:
         log(f"escalation: classifying {dataset.name} ({len(dataset.messages)} messages)…")
         report["datasets"][dataset.name] = evaluate(dataset, engine, limit=limit, figures=figures)
+    if baseline:
+        report["baseline"] = baseline
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            checkout = baseline_checkout(baseline, work)
+            try:
+                log(f"escalation: the policy at {baseline} on the same messages…")
+                chosen = {d.name: sample(d.messages, limit) for d in loaded}
+                for name, figures_then in baseline_figures(checkout, chosen, work).items():
+                    report["datasets"][name]["baseline"] = figures_then
+            finally:
+                remove_checkout(checkout)
     if with_variant and root is not None:
         log("escalation: training the BANKING77 77-way variant…")
         report["banking77_variant"] = banking77_variant(root, embedder)
@@ -310,6 +365,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
             limit=args.limit,
             figures=args.figures,
             with_variant=args.with_banking77_variant,
+            baseline=args.baseline,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except (EscalationDataError, ConfigurationError) as exc:

@@ -202,19 +202,46 @@ def render(
     """The Markdown section of `docs/benchmarks.md` (figure links relative to `report_dir`;
     per-label rows for labels with at least `min_count` messages)."""
     body = [*_intro(report, machine_line), "", *_summary_table(report["datasets"])]
+    if report.get("baseline"):
+        body += ["", *_baseline_table(report)]
     for result in report["datasets"].values():
         body += ["", *_dataset_section(result, report_dir, min_count)]
     if report.get("banking77_variant"):
         body += ["", *_variant_section(report["banking77_variant"])]
     body += [
         "",
-        "Reproduce: `kb-assistant eval escalation --dataset banking77|bitext|nlupp|FILE` "
-        "(`--limit N`, `--figures DIR`, `--with-banking77-variant`, `--json` for every "
+        "Reproduce: `kb-assistant eval escalation --dataset "
+        "banking77|bitext|nlupp|complaints|complaints-dev|shop-money|FILE` "
+        "(`--limit N`, `--figures DIR`, `--with-banking77-variant`, `--baseline REV`, "
+        "`--json` for every "
         "figure) or `make bench` (`.venv/bin/python -m eval.bench --only escalation`); the "
         "data folder is `KB_EVAL_DATA` (default `../shared/data`). "
         f"Whole run: {report['seconds']:.0f} s.",
     ]
     return "\n".join(body)
+
+
+def _baseline_table(report: dict[str, Any]) -> list[str]:
+    """Before (the baseline revision's policy) and after, on the same messages in the same
+    run."""
+    rows = [
+        f"Before and after, the same messages in the same run: the policy at revision "
+        f"`{report['baseline']}` (trained afresh from that revision's examples) and now.",
+        "",
+        "| dataset | recall before → now | false escalation before → now "
+        "| money_info escalated before → now |",
+        "|---|---|---|---|",
+    ]
+    for result in report["datasets"].values():
+        then = result.get("baseline")
+        if not then:
+            continue
+        cells = [
+            f"{pct(then[key])} → {pct(result[key])}"
+            for key in ("recall", "false_escalation", "money_info_escalated")
+        ]
+        rows.append(f"| {result['title']} | " + " | ".join(cells) + " |")
+    return rows
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -229,6 +256,15 @@ def render_text(report: dict[str, Any]) -> str:
             f"{pct(result['false_escalation'])}  money_info escalated "
             f"{pct(result['money_info_escalated'])}  borderline escalated "
             f"{pct(result['borderline_escalated'])}",
+            *(
+                [
+                    f"  before ({report['baseline']}): recall "
+                    f"{pct(result['baseline']['recall'])}  false escalation "
+                    f"{pct(result['baseline']['false_escalation'])}"
+                ]
+                if result.get("baseline")
+                else []
+            ),
             f"  targets: recall {_verdict(t['recall'])}; false escalation "
             f"{_verdict(t['false_escalation'])}; p95 {_verdict(t['p95_ms'], 'ms')}".replace(
                 "**", ""

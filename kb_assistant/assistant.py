@@ -217,7 +217,10 @@ class Assistant:
         """Open (or join) the conversation's case and tell the customer a person will reply."""
         if conversation_id is None and not self.store_cases:
             text = handoff_message(
-                decision.label, self.handoffs.response_time, language=decision.language
+                decision.label,
+                self.handoffs.response_time,
+                language=decision.language,
+                rule=decision.rule,
             )
             return _handoff_answer(text, decision, None)
         # The draft is kept in the case, never shown to the customer.
@@ -238,6 +241,7 @@ class Assistant:
             urgent=decision.urgent,
             already_open=not created,
             language=decision.language,
+            rule=decision.rule,
         )
         return _handoff_answer(text, decision, case.id)
 

@@ -176,7 +176,7 @@ def test_eval_escalation_rejects_a_file_without_the_columns(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dataset", "banking99"], "neither one of banking77, bitext, nlupp nor a file"),
+        (["--dataset", "banking99"], "neither one of banking77, bitext, nlupp, complaints,"),
         (["--dataset", "banking77", "--limit", "0"], "--limit must be at least 1"),
     ],
 )
@@ -185,3 +185,39 @@ def test_eval_escalation_usage_errors(
 ) -> None:
     code, _, err = run_cli(capsys, "eval", "escalation", *args)
     assert code == 2 and message in err
+
+
+def test_policy_review_lists_only_the_decisions_kept_for_review(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from kb_assistant.policy import PolicyAudit
+    from kb_assistant.settings import Settings
+    from kb_assistant.storage.db import make_engine
+
+    audit = PolicyAudit(make_engine(Settings(data_dir=tmp_path).resolved_database_url))
+    plain = PolicyDecision("none", "answer", 0.9, "model:x", "model", "v1")
+    note = "rule:stolen_card escalated; the model says none at 0.96"
+    audit.record(plain, "where is my parcel")
+    audit.record(
+        replace(plain, label="security", action="escalate", rule="rule:stolen_card", review=note),
+        "parcels left on the step get nicked round here",
+    )
+
+    code, out, _ = run_cli(capsys, "policy", "review", "--json", "--data-dir", str(tmp_path))
+    (entry,) = json.loads(out)
+    assert code == 0 and entry["review"] == note and entry["rule"] == "rule:stolen_card"
+
+    code, out, _ = run_cli(capsys, "policy", "review", "--data-dir", str(tmp_path))
+    assert code == 0 and note in out and "where is my parcel" not in out
+
+    code, _, err = run_cli(capsys, "policy", "review", "--limit", "0", "--data-dir", str(tmp_path))
+    assert code != 0 and "--limit" in err
+
+
+def test_policy_review_on_an_empty_log_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "policy", "review", "--data-dir", str(tmp_path))
+    assert code == 0 and out.strip() == "no decisions kept for review"

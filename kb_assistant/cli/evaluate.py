@@ -100,7 +100,8 @@ def _register_escalation(which: Any) -> None:
         "one at a time, and report recall on the messages a person must take, the "
         "false-escalation rate on the others, borderline and money_info labels apart, a "
         "per-label table, latency p50/p95 and the targets (recall >= 0.98, false escalation "
-        "<= 5 %, p95 <= 20 ms). DATASET is banking77, bitext, nlupp or a CSV/JSONL file with "
+        "<= 5 %, p95 <= 20 ms). DATASET is banking77, bitext, nlupp (from the shared data), "
+        "complaints, complaints-dev, shop-money (the project's own) or a CSV/JSONL file with "
         "`text` and `escalate` (true/false, yes/no, 1/0) columns. The confusion matrix is "
         "saved as escalation-<dataset>.png in the figures folder.",
     )
@@ -108,13 +109,20 @@ def _register_escalation(which: Any) -> None:
         "--dataset",
         required=True,
         metavar="DATASET",
-        help="banking77, bitext, nlupp, or a labelled CSV/JSONL file",
+        help="banking77, bitext, nlupp (shared data), complaints, complaints-dev, shop-money "
+        "(the project's own sets), or a labelled CSV/JSONL file",
     )
     escalation.add_argument(
         "--limit",
         type=int,
         metavar="N",
         help="classify a seeded random sample of at most N messages",
+    )
+    escalation.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also classify the same messages with the policy of git revision REV (checked "
+        "out into a temporary worktree; needs a git checkout of the project) and report both",
     )
     escalation.add_argument(
         "--figures",

@@ -2,7 +2,10 @@
 
 `classify` shows what the policy decides for a customer message (the class, whether a
 person takes it, how sure, which rule or model decided), for one message or a stream of
-them. `policy train` retrains the policy's classifier with the operator's own examples.
+them. `policy train` retrains the policy's classifier with the operator's own examples;
+`policy review` lists the audited decisions kept for review (a rule escalated a message the
+model confidently calls `none`), newest first, so an operator can tighten a rule or add
+examples.
 """
 
 from __future__ import annotations
@@ -60,6 +63,21 @@ def register(commands: Any) -> None:
     )
     add_common_options(train)
     train.set_defaults(handler=run_train)
+
+    review = which.add_parser(
+        "review",
+        help="decisions kept for review: a rule escalated what the model calls none",
+        description="List the audited decisions kept for review, newest first: a rule "
+        "escalated a message that the policy's model puts in `none` with high confidence "
+        "(model.review_threshold in the policy file). Each still went to a person; a rule "
+        "that shows up often here is broader than it should be. Messages are shown as "
+        "stored: redacted and cut.",
+    )
+    review.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N decisions (default 50)"
+    )
+    add_common_options(review)
+    review.set_defaults(handler=run_review)
 
 
 def build_classifier(settings: Settings) -> MessageClassifier:
@@ -130,6 +148,40 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if extra is not None and settings.policy_extra_examples != extra:
         print(f"set KB_POLICY_EXTRA_EXAMPLES={extra} so the assistant uses these examples")
+    return 0
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from kb_assistant.policy import PolicyAudit
+    from kb_assistant.storage.db import make_engine
+
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    settings = load_settings(args)
+    with translated_errors():
+        audit = PolicyAudit(make_engine(settings.resolved_database_url))
+        entries = audit.recent(args.limit, for_review=True)
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": e.id,
+                    "created_at": e.created_at.isoformat(),
+                    "conversation_id": e.conversation_id,
+                    "class": e.label,
+                    "rule": e.rule,
+                    "review": e.review,
+                    "message": e.message,
+                }
+                for e in entries
+            ]
+        )
+        return 0
+    if not entries:
+        print("no decisions kept for review")
+        return 0
+    for e in entries:
+        print(f"{e.created_at:%Y-%m-%d %H:%M} #{e.id} {e.label} ({e.review}): {e.message}")
     return 0
 
 

@@ -1,8 +1,12 @@
 """What the customer is told when a person takes over their conversation.
 
-The wording says who will reply, when, and where, and nothing else: it makes no statement
-about the customer's money either way (no refund, credit or compensation is promised or
-ruled out), because only the person who takes the case may decide that.
+The wording says why a person takes over, who will reply, when, and where, and nothing
+else: it makes no statement about the customer's money either way (no refund, credit or
+compensation is promised or ruled out), because only the person who takes the case may
+decide that. The reason is named for what the customer raised: a refund they asked for, a
+charge or a payment they mentioned, a request for a person, an urgent security matter; when
+only the model decided, the wording stays general ("this needs a person to look into it"),
+as the customer may have raised a late parcel as much as a payment.
 
 A customer who wrote in a language the assistant does not answer in is told, in English and
 (for the common languages) in one short sentence of their own, that their message went to a
@@ -19,8 +23,8 @@ _NO_REPEAT = "They can see our conversation so far, so you won't need to repeat 
 _OPENINGS: dict[str, str] = {
     "human_request": "Of course — I'm passing you to a person from our support team.",
     "money_action": (
-        "Questions about payments, charges and refunds are always handled by a person from our "
-        "team, so I've passed your conversation to them."
+        "This needs a person from our team to look into it, so I've passed your conversation "
+        "to them."
     ),
     "security": (
         "Thank you for telling us. I've marked this as urgent and passed it to a person from "
@@ -28,6 +32,22 @@ _OPENINGS: dict[str, str] = {
     ),
 }
 _DEFAULT_OPENING = "I've passed your conversation to a person from our support team."
+# A money rule's name → what the customer raised, in their words' terms (never a verdict).
+_RAISED: dict[str, str] = {
+    "refund": "your refund request",
+    "money_back": "your request",
+    "compensation": "your request",
+    "charged_twice": "the charge you mentioned",
+    "unrecognised_charge": "the charge you mentioned",
+    "wrong_amount": "the amount you mentioned",
+    "fee_complaint": "the fee you mentioned",
+    "operation_fee": "the fee you mentioned",
+    "chargeback_dispute": "the payment you want to dispute",
+    "payment_failed": "the payment you mentioned",
+    "payment_pending": "the payment you mentioned",
+    "payment_problem": "the payment you mentioned",
+    "cancel_payment": "the payment you want to cancel",
+}
 _SECURITY_ADVICE = "Please don't share passwords, PINs or full card numbers in this chat."
 _LANGUAGE_OPENING = "I can only answer in English, so I've passed your message{named} to a person"
 _LANGUAGE_OPENING += " from our team."
@@ -69,6 +89,7 @@ def handoff_message(
     urgent: bool = False,
     already_open: bool = False,
     language: str | None = None,
+    rule: str | None = None,
 ) -> str:
     """The customer's message when their conversation goes to a person.
 
@@ -76,7 +97,8 @@ def handoff_message(
     (`Settings.handoff_response_time`, e.g. "within 2 hours"); `urgent` marks a security
     matter whatever the label; `already_open` is for a conversation a person already has;
     `language` is the ISO 639-1 code of a language the assistant does not answer in, when the
-    customer wrote in one (`PolicyDecision.language`).
+    customer wrote in one (`PolicyDecision.language`); `rule` is what decided
+    (`PolicyDecision.rule`, e.g. "rule:charged_twice"), which names what the customer raised.
     """
     when = _response_time(response_time)
     urgent = urgent or label == "security"
@@ -91,7 +113,7 @@ def handoff_message(
             f"You'll hear from them {when} at the latest, {_WHERE}.",
             _SECURITY_ADVICE,
         )
-    opening = _OPENINGS.get(label, _DEFAULT_OPENING)
+    opening = _opening(label, rule)
     return _joined(
         _language_opening(language) if language else opening,
         own,
@@ -99,6 +121,17 @@ def handoff_message(
         f"You can expect a reply {when}, {_WHERE}.",
         "If there's anything else they should know, just write it here.",
     )
+
+
+def _opening(label: str, rule: str | None) -> str:
+    """Why a person takes over: the class, and for a money rule what the customer raised."""
+    raised = _RAISED.get((rule or "").removeprefix("rule:")) if label == "money_action" else None
+    if raised:
+        return (
+            f"A person from our team will look at {raised}, so I've passed your conversation "
+            "to them."
+        )
+    return _OPENINGS.get(label, _DEFAULT_OPENING)
 
 
 def language_name(code: str | None) -> str | None:

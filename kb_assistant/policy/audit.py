@@ -6,8 +6,10 @@ that fired and the policy version. The message is stored redacted (no emails, ph
 IBANs) and truncated: the log explains decisions, it is not a transcript.
 
 The language of a message the assistant does not answer in is kept in a table of its own,
-`policy_decision_languages` (decision id → ISO 639-1 code), so that databases created before
-it need no migration: a new table is created where missing, an existing one is never altered.
+`policy_decision_languages` (decision id → ISO 639-1 code), and so is the note on a decision
+kept for review (`policy_decision_reviews`: a rule escalated what the model calls `none`), so
+that databases created before them need no migration: a new table is created where missing,
+an existing one is never altered.
 """
 
 from __future__ import annotations
@@ -65,7 +67,22 @@ class PolicyDecisionLanguageRow(Base):
     language: Mapped[str] = mapped_column(String(8), index=True)
 
 
-_TABLES = (PolicyDecisionRow.__tablename__, PolicyDecisionLanguageRow.__tablename__)
+class PolicyDecisionReviewRow(Base):
+    """Why an audited decision should be looked at again (the rule and model disagreed)."""
+
+    __tablename__ = "policy_decision_reviews"
+
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("policy_decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    note: Mapped[str] = mapped_column(String(256))
+
+
+_TABLES = (
+    PolicyDecisionRow.__tablename__,
+    PolicyDecisionLanguageRow.__tablename__,
+    PolicyDecisionReviewRow.__tablename__,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,7 @@ class AuditEntry:
     policy_version: str
     frustration: float
     language: str | None = None  # ISO 639-1, for a language the assistant does not answer in
+    review: str | None = None  # why the decision should be looked at again
 
 
 class PolicyAudit:
@@ -118,6 +136,8 @@ class PolicyAudit:
             if decision.language:
                 language = decision.language[:8]
                 session.add(PolicyDecisionLanguageRow(decision_id=row.id, language=language))
+            if decision.review:
+                session.add(PolicyDecisionReviewRow(decision_id=row.id, note=decision.review[:256]))
             return int(row.id)
 
     def redacted(self, message: str) -> str:
@@ -129,24 +149,41 @@ class PolicyAudit:
         text = self._redactor.redact(message[: MESSAGE_CHARS + 100]).text
         return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
-    def recent(self, limit: int = 50, *, conversation_id: str | None = None) -> list[AuditEntry]:
-        """The latest decisions, newest first (optionally of one conversation)."""
+    def recent(
+        self,
+        limit: int = 50,
+        *,
+        conversation_id: str | None = None,
+        for_review: bool = False,
+    ) -> list[AuditEntry]:
+        """The latest decisions, newest first (optionally of one conversation, or only those
+        kept for review)."""
         query = (
-            select(PolicyDecisionRow, PolicyDecisionLanguageRow.language)
+            select(
+                PolicyDecisionRow, PolicyDecisionLanguageRow.language, PolicyDecisionReviewRow.note
+            )
             .outerjoin(
                 PolicyDecisionLanguageRow,
                 PolicyDecisionLanguageRow.decision_id == PolicyDecisionRow.id,
+            )
+            .outerjoin(
+                PolicyDecisionReviewRow,
+                PolicyDecisionReviewRow.decision_id == PolicyDecisionRow.id,
             )
             .order_by(PolicyDecisionRow.id.desc())
             .limit(limit)
         )
         if conversation_id is not None:
             query = query.where(PolicyDecisionRow.conversation_id == conversation_id)
+        if for_review:
+            query = query.where(PolicyDecisionReviewRow.note.is_not(None))
         with self._sessions() as session:
-            return [_entry(row, language) for row, language in session.execute(query)]
+            return [_entry(*found) for found in session.execute(query)]
 
 
-def _entry(row: PolicyDecisionRow, language: str | None = None) -> AuditEntry:
+def _entry(
+    row: PolicyDecisionRow, language: str | None = None, review: str | None = None
+) -> AuditEntry:
     created = row.created_at
     if created.tzinfo is None:  # SQLite returns naive datetimes; every stored time is UTC
         created = created.replace(tzinfo=UTC)
@@ -164,4 +201,5 @@ def _entry(row: PolicyDecisionRow, language: str | None = None) -> AuditEntry:
         policy_version=row.policy_version,
         frustration=row.frustration,
         language=language,
+        review=review,
     )

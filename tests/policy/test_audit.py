@@ -79,6 +79,32 @@ def test_recent_filters_by_conversation_and_limits(
     assert [e.message for e in audit.recent(5, conversation_id="quiet")] == ["another"]
 
 
+def test_a_decision_kept_for_review_is_found_again_with_its_note(
+    audit: PolicyAudit, policy: PolicyConfig
+) -> None:
+    from dataclasses import replace
+
+    from kb_assistant.policy.types import PolicyDecision
+
+    plain = PolicyDecision("none", "answer", 0.9, "model:x", "model", policy.version)
+    flagged = replace(
+        plain,
+        label="money_action",
+        action="escalate",
+        rule="rule:payment_pending",
+        decided_by="rule",
+        review="rule:payment_pending escalated; the model says none at 0.97",
+    )
+    audit.record(plain, "still waiting on my parcel", conversation_id="a")
+    audit.record(flagged, "on hold for an hour with your phone line", conversation_id="b")
+    audit.record(plain, "thanks", conversation_id="c")
+
+    (entry,) = audit.recent(10, for_review=True)
+    assert entry.conversation_id == "b" and entry.rule == "rule:payment_pending"
+    assert entry.review == flagged.review
+    assert [e.review for e in audit.recent(10, conversation_id="a")] == [None]
+
+
 def _seed_cache(model_cache: Path, settings: Settings) -> None:
     """Reuse the session's trained model so the factory finds it in the data directory."""
     shutil.copytree(model_cache, policy_cache_dir(settings), dirs_exist_ok=True)

@@ -74,6 +74,44 @@ def test_an_info_rule_makes_the_model_need_more_to_escalate(bare: PolicyEngine) 
     assert sure.escalate
 
 
+def test_a_money_rule_gives_way_to_a_confident_general_question(bare: PolicyEngine) -> None:
+    override = bare.config.model.info_override
+    general = scores(money_info=override, money_action=0.2, none=0.1)
+    decision = bare.combine([hit("refund", "money_action")], general)
+    assert not decision.escalate and decision.label == "money_info"
+    assert decision.action == "answer_no_commitment"
+    assert decision.review is not None and "rule:refund gave way" in decision.review
+
+
+def test_a_money_rule_holds_when_the_model_is_not_sure_it_is_general(bare: PolicyEngine) -> None:
+    override = bare.config.model.info_override
+    unsure = bare.combine(
+        [hit("refund", "money_action")], scores(money_info=override - 0.01, money_action=0.1)
+    )
+    likelier_claim = bare.combine(
+        [hit("refund", "money_action")], scores(money_info=0.61, money_action=0.62, none=0.0)
+    )
+    assert unsure.escalate and unsure.review is None
+    assert likelier_claim.escalate
+
+
+def test_rules_of_other_classes_and_other_languages_never_give_way(bare: PolicyEngine) -> None:
+    general = scores(money_info=0.95, money_action=0.01, none=0.0)
+    for name, label in (("stolen_card", "security"), ("money_words_de", "money_action")):
+        assert bare.combine([hit(name, label)], general).escalate, name
+
+
+def test_a_rule_over_a_confident_none_escalates_and_is_kept_for_review(
+    bare: PolicyEngine,
+) -> None:
+    sure_none = scores(none=bare.config.model.review_threshold, money_action=0.05)
+    flagged = bare.combine([hit("payment_pending", "money_action")], sure_none)
+    agreed = bare.combine([hit("payment_pending", "money_action")], scores(none=0.3))
+    assert flagged.escalate and flagged.review is not None
+    assert "rule:payment_pending" in flagged.review and "none at" in flagged.review
+    assert agreed.escalate and agreed.review is None
+
+
 def test_without_hits_the_likeliest_calm_class_is_the_answer(bare: PolicyEngine) -> None:
     decision = bare.combine([], scores(money_action=0.3, money_info=0.5, none=0.1))
     assert decision.label == "money_info" and not decision.escalate

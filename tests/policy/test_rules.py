@@ -219,3 +219,52 @@ def test_a_shops_general_questions_escalate_nothing(rules: RuleSet, message: str
 )
 def test_a_shops_claims_fire_a_money_rule(rules: RuleSet, message: str, rule: str) -> None:
     assert rule in fired(rules, message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # stolen needs a card, an account, a wallet or money
+        "parcels left on the doorstep could easily get stolen round here",
+        "my idea for the app got stolen by a competitor, lol",
+        "that show totally stole my heart",
+        # hacked needs an account taken over, not a shared plan's friction or a fix
+        "I keep getting kicked off when my brother is watching on the family plan",
+        "someone in the house keeps changing the profile picture on our shared account",
+        "someone at your warehouse clearly changed my delivery address",
+        "the update is a hacked together mess",
+        "they changed my broadband plan without my permission",
+        # money words with no money
+        "your van driver reversed over my lawn",
+        "been on hold for 50 minutes only to be cut off",
+        "my order has been pending for a week",
+        "had to charge my phone twice while waiting for the rider",
+        "the proof of delivery photo shows a door that isn't mine",
+        "the baggage reference you gave me is not recognised by your tracing site",
+        "new episodes were meant to drop today and they're still not there",
+    ],
+)
+def test_rules_need_their_object(rules: RuleSet, message: str) -> None:
+    assert not labels(rules, message) & {"money_action", "human_request", "security"}
+
+
+@pytest.mark.parametrize(
+    ("message", "label"),
+    [
+        ("my wallet got stolen with all my cards in it", "security"),
+        ("I was mugged last night", "security"),
+        ("I've been hacked", "security"),
+        ("a stranger is logged into my account", "security"),
+        ("my password was changed and it wasn't me", "security"),
+        ("someone reset my password from another country", "security"),
+        ("my SIM has been transferred to a new phone I don't own", "security"),
+        ("my card details were leaked in a data breach", "security"),
+        ("my payment was reversed", "money_action"),
+        ("there is a hold of £50 on my card", "money_action"),
+        ("my transfer is still showing as pending", "money_action"),
+        ("this payment is not mine", "money_action"),
+        ("can I talk to a living being now?", "human_request"),
+    ],
+)
+def test_with_their_object_the_rules_still_fire(rules: RuleSet, message: str, label: str) -> None:
+    assert label in labels(rules, message)
