@@ -1,5 +1,7 @@
 """PDF connector: one document per file and one section per page, so citations can give pages.
 
+Text comes from pypdf; ruled tables are read with pdfplumber (`connectors.pdf_tables`), one
+paragraph per row, each row's values paired with the column headers, where the table was.
 Every problem (corrupt file, password, scanned pages) comes back as a failure that says what
 to do; a PDF never raises out of `load`.
 """
@@ -15,9 +17,11 @@ from pathlib import Path
 
 from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.errors import DependencyError
-from pypdf.generic import DictionaryObject, PdfObject
+from pypdf.generic import PdfObject
 
 from connectors.base import ConnectorError, ConnectorOptions
+from connectors.pdf_objects import xobjects
+from connectors.pdf_tables import PageTables, TableReader, page_may_have_tables
 from connectors.text_io import file_failure, load_guarded, source_of
 from kb_assistant.domain import DEFAULT_VISIBILITY, Document, Kind, LoadResult, Section, Visibility
 
@@ -32,18 +36,21 @@ _HEADING_LINES_SCANNED = 8
 
 
 @contextmanager
-def quiet_pypdf() -> Iterator[None]:
-    """Silence pypdf's warning-level log lines (one per damaged object) while reading a file.
+def quiet_pdf_libraries() -> Iterator[None]:
+    """Silence pypdf's and pdfminer's warning-level log lines (one per damaged object) while
+    reading a file.
 
     Damage that matters is reported as a failure instead; the log would only flood the output.
     """
-    logger = logging.getLogger("pypdf")
-    previous = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in ("pypdf", "pdfminer")]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(previous)
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.setLevel(level)
 
 
 def _clean_page_text(text: str) -> str:
@@ -51,25 +58,8 @@ def _clean_page_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", lines).strip()
 
 
-def _resources_have_images(resources: PdfObject | None, depth: int = 0) -> bool:
-    resources = resources.get_object() if resources is not None else None
-    if depth > 3 or not isinstance(resources, DictionaryObject):
-        return False
-    xobjects = resources.get("/XObject")
-    xobjects = xobjects.get_object() if xobjects is not None else None
-    if not isinstance(xobjects, DictionaryObject):
-        return False
-    for reference in xobjects.values():
-        xobject = reference.get_object()
-        if not isinstance(xobject, DictionaryObject):
-            continue
-        if xobject.get("/Subtype") == "/Image":
-            return True
-        if xobject.get("/Subtype") == "/Form" and _resources_have_images(
-            xobject.get("/Resources"), depth + 1
-        ):
-            return True
-    return False
+def _resources_have_images(resources: PdfObject | None) -> bool:
+    return any(x.get("/Subtype") == "/Image" for x in xobjects(resources))
 
 
 def page_has_images(page: PageObject) -> bool:
@@ -176,7 +166,11 @@ def _report_missing_text(
 
 
 class PdfConnector:
-    """Reads text PDFs with pypdf: one section per non-empty page, `page` 1-based."""
+    """Reads text PDFs: one section per non-empty page, `page` 1-based.
+
+    pypdf gives the text; on pages with a ruled table, pdfplumber reads the table and its
+    rows take its place in the text, one paragraph per row ("Header: value." pairs).
+    """
 
     kind: Kind = "pdf"
 
@@ -192,7 +186,7 @@ class PdfConnector:
         chosen = visibility or DEFAULT_VISIBILITY[self.kind]
 
         def read(file: Path, result: LoadResult) -> None:
-            with quiet_pypdf():
+            with quiet_pdf_libraries():
                 try:
                     self._read(file, result, chosen)
                 except ConnectorError:
@@ -237,16 +231,52 @@ class PdfConnector:
         sections: list[Section] = []
         image_only: list[int] = []
         failed: list[int] = []
-        for number, page in enumerate(reader.pages, start=1):
-            try:
-                text = _clean_page_text(page.extract_text())
-                if not text and page_has_images(page):
-                    image_only.append(number)
-            except Exception as err:  # one damaged page must not lose the others
-                failed.append(number)
-                message = f"{path.name}: page {number} could not be read ({err}); page skipped"
-                result.failures.append(file_failure(path, message, "warning"))
-                continue
-            if text:
-                sections.append(Section(text, page=number))
+        table_errors: dict[str, list[int]] = {}
+        with TableReader(path, len(reader.pages)) as tables:
+            for number, page in enumerate(reader.pages, start=1):
+                try:
+                    found = _page_tables(tables, page, number, table_errors)
+                    text = (
+                        _page_text(found)
+                        if found is not None
+                        else _clean_page_text(page.extract_text())
+                    )
+                    if not text and page_has_images(page):
+                        image_only.append(number)
+                except Exception as err:  # one damaged page must not lose the others
+                    failed.append(number)
+                    message = f"{path.name}: page {number} could not be read ({err}); page skipped"
+                    result.failures.append(file_failure(path, message, "warning"))
+                    continue
+                if text:
+                    sections.append(Section(text, page=number))
+        for error, numbers in table_errors.items():
+            pages = f"page {numbers[0]}" if len(numbers) == 1 else f"pages {_page_ranges(numbers)}"
+            message = (
+                f"{path.name}: tables on {pages} could not be read ({error}); "
+                f"read as plain text instead"
+            )
+            result.failures.append(file_failure(path, message, "warning"))
         return sections, image_only, failed
+
+
+def _page_tables(
+    tables: TableReader, page: PageObject, number: int, errors: dict[str, list[int]]
+) -> PageTables | None:
+    """The page's tables, or None to read it as plain text (no table, or reading them failed;
+    failures are collected in `errors`, pages by message)."""
+    try:
+        if not page_may_have_tables(page):
+            return None
+    except Exception:  # a damaged content stream: the plain-text read reports it
+        return None
+    try:
+        return tables.read(number, page)
+    except Exception as err:  # a damaged table must not lose the page's text
+        errors.setdefault(f"{type(err).__name__}: {err}", []).append(number)
+        return None
+
+
+def _page_text(found: PageTables) -> str:
+    """The page's text with each table's rows in its place, one paragraph each."""
+    return _clean_page_text(found.text)

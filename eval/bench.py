@@ -136,6 +136,12 @@ def crash_section(root: Path, repeat: int) -> str:
     return bench_crash.render(bench_crash.run_kills(), machine())
 
 
+def pdf_section(root: Path, repeat: int) -> str:
+    from eval import bench_pdf
+
+    return bench_pdf.render(bench_pdf.run(root), machine())
+
+
 def reindex_section(root: Path, repeat: int) -> str:
     from eval import bench_reindex
 
@@ -144,6 +150,7 @@ def reindex_section(root: Path, repeat: int) -> str:
 
 SECTIONS: dict[str, Callable[[Path, int], str]] = {
     "ingest": ingest_section,
+    "pdf": pdf_section,
     "answers": answers_section,
     "customer": customer_section,
     "ask": ask_section,

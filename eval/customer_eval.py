@@ -227,6 +227,7 @@ def score(question_set: QuestionSet, result: dict[str, Any]) -> dict[str, Any]:
     answers = {row["id"]: row for row in result["answers"]}
     titles: dict[str, str] = result.get("titles", {})
     right = wrong = incomplete = dont_know_ok = total_good = total_bad = 0
+    ranked_first = in_top = 0  # the expected source among the retrieved passages
     words, grades, latencies, kept, unsupported = [], [], [], 0, 0
     for item in question_set.items:
         row = answers[item.id]
@@ -242,6 +243,9 @@ def score(question_set: QuestionSet, result: dict[str, Any]) -> dict[str, Any]:
             unsupported += row["unsupported"]
         if item.answerable:
             total_good += 1
+            retrieved = [titles.get(t, t) if question_set.by_unit else t for t in row["retrieved"]]
+            ranked_first += bool(retrieved[:1] and retrieved[0] in item.expected)
+            in_top += bool(set(retrieved) & item.expected)
             on_source = answered and bool(cited & item.expected)
             if on_source and has_facts(row["text"], item.key_facts):
                 right += 1
@@ -261,6 +265,10 @@ def score(question_set: QuestionSet, result: dict[str, Any]) -> dict[str, Any]:
         "uncovered": total_bad,
         "right": right / total_good if total_good else None,
         "incomplete": incomplete / total_good if total_good else None,
+        # What retrieval allows: the expected source ranked first (a ceiling on right answers
+        # for a judge that only accepts or refuses the first passage) or anywhere in the top 5.
+        "ranked_first": ranked_first / total_good if total_good else None,
+        "in_top": in_top / total_good if total_good else None,
         "honest_dont_know": dont_know_ok / total_bad if total_bad else None,
         "confident_wrong": wrong / n if n else None,
         "median_words": statistics.median(words) if words else None,
@@ -410,8 +418,9 @@ def render(report: dict[str, Any], machine_line: str = "") -> str:
         "",
         "| set | pipeline | questions (answerable / uncovered) | right answer | "
         'honest "I don\'t know" | confident-wrong | right source, key fact missing | '
+        "expected source first / in top 5 | "
         "median words | FK grade | sentences supported | p50 ms | p95 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in report["sets"]:
         for label in ("baseline", "current"):
@@ -422,6 +431,7 @@ def render(report: dict[str, Any], machine_line: str = "") -> str:
                 f"| {entry['name']} | {label} | {s['answerable']} / {s['uncovered']} | "
                 f"{_fmt(s['right'], True)} | {_fmt(s['honest_dont_know'], True)} | "
                 f"{_fmt(s['confident_wrong'], True)} | {_fmt(s['incomplete'], True)} | "
+                f"{_fmt(s.get('ranked_first'), True)} / {_fmt(s.get('in_top'), True)} | "
                 f"{_fmt(s['median_words'])} | {_fmt(s['fk_grade'])} | "
                 f"{_fmt(s['supported'], True)} | {s['p50_ms']:.0f} | {s['p95_ms']:.0f} |"
             )
@@ -432,6 +442,11 @@ def render(report: dict[str, Any], machine_line: str = "") -> str:
         f"uncovered ones (up to {SHARED_UNCOVERED}), the others answerable (up to "
         f"{SHARED_ANSWERABLE}); these sets have no key facts, so a right answer is the "
         "expected source cited.",
+        "",
+        "Expected source first / in top 5: the share of answerable questions whose expected "
+        "source is the first of the passages retrieved, or among the five: what retrieval "
+        "leaves the judge to work with. A reply rests on the first passage, so the first "
+        "share bounds the right answers of any judge that only accepts or refuses it.",
         "",
         'Targets: right ≥ 90 %, honest "I don\'t know" ≥ 90 %, confident-wrong ≤ 3 %, '
         "median ≤ 60 words, FK grade ≤ 8.",

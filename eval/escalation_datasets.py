@@ -145,7 +145,11 @@ def load_banking77(root: Path) -> EscalationDataset:
         "BANKING77 (test split)",
         messages,
         "positives: monetary_labels.json tier1_refund_dispute_fee ∪ tier2_payment_problem; "
-        "its `borderline` labels apart; `non_monetary` negatives",
+        "its `borderline` labels apart; `non_monetary` negatives. The positive intents also "
+        "hold general questions (how long a transfer takes, what the exchange rate is, "
+        "whether a top-up by card is possible), which the money policy answers as money_info "
+        "or none: most of the positives missed are such questions, so the recall measured "
+        "here is a floor",
     )
 
 

@@ -52,9 +52,9 @@ alternate, because overlapping them only makes them compete for the same cores):
 {chr(10).join(stages)}
 
 The embedding stage keeps pace with the bare encoder; what separates the pipeline from it is
-reading (pypdf's text extraction of ~230 pages and chunking: fixed work that bf16 does not
-speed up, so its share grows as the encoder gets faster) and writing Chroma, BM25 and the
-manifest.
+reading (pypdf's text extraction of ~230 pages, pdfplumber's on the pages that draw a
+grid, and chunking: fixed work that bf16 does not speed up, so its share grows as the
+encoder gets faster) and writing Chroma, BM25 and the manifest.
 
 bf16 encodes **{speedup:.2f}×** as fast as fp32 here; bf16 and fp32 vectors of the same
 chunks agree to cosine ≥ {data["cosine_min"]:.4f} (mean {data["cosine_mean"]:.4f}).

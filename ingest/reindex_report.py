@@ -61,6 +61,10 @@ class ReindexReport:
     pruned: list[str] = field(default_factory=list)
     removed_folders: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # The knowledge-base health summary after the job (`kb_assistant.kbreport.after_reindex`):
+    # counts of contradictions (and new ones), duplicates and unreadable pages.
+    health: dict[str, Any] | None = None
+    health_line: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +82,7 @@ class ReindexReport:
             "recovered": self.recovered,
             "pruned": self.pruned,
             "removed_folders": self.removed_folders,
+            "health": self.health,
             "seconds": round(self.seconds, 3),
         }
 
@@ -97,6 +102,7 @@ class ReindexReport:
             lines.append(
                 f"Removed {len(self.removed_folders)} vector-index folders of deleted versions"
             )
+        lines.append(self.health_line)
         return "\n".join(line for line in lines if line)
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest, policy, reindex, serve, slack
+from kb_assistant.cli import ask, evaluate, ingest, kb, policy, reindex, serve, slack
 from kb_assistant.cli.common import CliError
 
 DESCRIPTION = """\
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.register(commands)
     ask.register(commands)
     policy.register(commands)
+    kb.register(commands)
     evaluate.register(commands)
     serve.register(commands)
     slack.register(commands)

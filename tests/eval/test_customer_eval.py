@@ -41,6 +41,7 @@ def test_score_separates_right_wrong_incomplete_and_honest_refusals() -> None:
             "action": action,
             "text": text,
             "citations": cited,
+            "retrieved": [*cited, "Glossary"] if cited else ["Glossary", "Returns"],
             "statements": [["claim", text]],
             "unsupported": 0,
             "latency_s": 0.01,
@@ -61,3 +62,5 @@ def test_score_separates_right_wrong_incomplete_and_honest_refusals() -> None:
     assert figures["right"] == 1 / 3 and figures["incomplete"] == 1 / 3
     assert figures["honest_dont_know"] == 0.5
     assert figures["confident_wrong"] == 2 / 5  # c from the wrong source, e not covered
+    # a and b have their source retrieved first; c's source was never retrieved
+    assert figures["ranked_first"] == 2 / 3 and figures["in_top"] == 2 / 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,11 @@ def rules(policy: PolicyConfig) -> RuleSet:
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cache directory the session's model was trained into."""
-    return tmp_path_factory.mktemp("policy-cache")
+def model_cache(tmp_path_factory: pytest.TempPathFactory, trained_policy: Path) -> Path:
+    """A cache directory holding the session's trained model (copied: trained once)."""
+    cache = tmp_path_factory.mktemp("policy-cache")
+    shutil.copytree(trained_policy, cache, dirs_exist_ok=True)
+    return cache
 
 
 @pytest.fixture(scope="session")

@@ -264,6 +264,8 @@ def test_rules_need_their_object(rules: RuleSet, message: str) -> None:
         ("my transfer is still showing as pending", "money_action"),
         ("this payment is not mine", "money_action"),
         ("can I talk to a living being now?", "human_request"),
+        ("nothing works, let me speak with another agent", "human_request"),
+        ("can I just speak to somebody else?", "human_request"),
     ],
 )
 def test_with_their_object_the_rules_still_fire(rules: RuleSet, message: str, label: str) -> None:

@@ -1,0 +1,114 @@
+"""What the report reads from a data directory, read only: the live index's chunks, the
+last ingestion run's unreadable sources, and the content gaps customers revealed.
+
+Nothing here makes, adopts or switches an index version, and no model is loaded: the index
+is opened as a reader, and a store whose tables do not exist yet is skipped, not created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect
+
+from kb_assistant.domain import Visibility
+from kb_assistant.kbreport.report import ContentGap, UnreadableSource
+from kb_assistant.kbreport.units import Unit, VisibilityChoice, units_from_records, visibilities
+from kb_assistant.ports import IndexRecord
+
+if TYPE_CHECKING:
+    from kb_assistant.index.versions import IndexVersion
+    from kb_assistant.settings import Settings
+
+GAPS_LIMIT = 100  # newest questions of each kind (unanswered, rated down) in the report
+
+
+_CONVERSATION_TABLES = ("conversations", "conversation_messages", "conversation_feedback")
+
+
+class NothingIndexedError(RuntimeError):
+    """The data directory holds no index to report on."""
+
+
+def index_units(settings: Settings, choice: VisibilityChoice = "all") -> list[Unit]:
+    """The live index's chunks as units (an index built before versions existed is read in
+    place); `NothingIndexedError` when the data directory has no index."""
+    return units_from_records(_index_records(settings, visibilities(choice)))
+
+
+def _live(settings: Settings) -> IndexVersion | None:
+    from kb_assistant.composition import build_registry
+
+    return build_registry(settings).live()
+
+
+def _index_records(settings: Settings, wanted: Sequence[Visibility]) -> Iterator[IndexRecord]:
+    from kb_assistant.composition import build_embedder
+    from kb_assistant.index.chroma import ChromaIndex, chroma_client
+
+    if not settings.chroma_url and not settings.resolved_chroma_path.is_dir():
+        raise NothingIndexedError(
+            f"nothing is indexed in {settings.data_dir}: run `kb-assistant ingest PATH...` first"
+        )
+    live = _live(settings)
+    index = ChromaIndex(
+        chroma_client(settings.chroma_url, settings.resolved_chroma_path),
+        prefix=live.collection_prefix if live is not None else settings.collection_prefix,
+        model_id=build_embedder(settings).model_id,  # names the model; loads nothing
+    )
+    for visibility in wanted:
+        yield from index.records(visibility)
+
+
+def ingest_problems(settings: Settings) -> list[UnreadableSource]:
+    """The errors and warnings of the last ingestion run into the live index: files and
+    pages that could not be read (scanned pages, damaged files, empty documents)."""
+    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.manifest import ManifestStore
+
+    live = _live(settings)
+    engine = make_engine(live.manifest_url if live is not None else settings.resolved_database_url)
+    if not inspect(engine).has_table("ingest_runs"):
+        return []
+    last = ManifestStore(engine).last_run()
+    if last is None:
+        return []
+    return [
+        UnreadableSource(
+            str(error.get("source", "")),
+            str(error.get("error", "")),
+            str(error.get("level", "error")),
+        )
+        for error in last.errors
+    ]
+
+
+def content_gaps(settings: Settings, limit: int = GAPS_LIMIT) -> list[ContentGap]:
+    """Customer questions answered "I don't know" and replies rated down, the most often asked
+    first (the newest `limit` of each kind are read)."""
+    from kb_assistant.conversations import build_conversation_store
+    from kb_assistant.storage.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
+        return []
+    gaps = build_conversation_store(settings).content_gaps(limit=limit)
+    return ranked(
+        [
+            *(ContentGap(q.question, "unanswered", q.reason) for q in gaps.unanswered),
+            *(ContentGap(t.question, "thumbs_down", t.comment) for t in gaps.thumbs_down),
+        ]
+    )
+
+
+def ranked(gaps: Sequence[ContentGap]) -> list[ContentGap]:
+    """One row per question and kind (case, spacing and end punctuation aside), most often
+    asked first; the newest wording and detail are kept (the list comes newest first)."""
+    merged: dict[tuple[str, str], ContentGap] = {}
+    for gap in gaps:
+        key = (gap.kind, " ".join(gap.question.lower().split()).rstrip("?!. "))
+        seen = merged.get(key)
+        merged[key] = gap if seen is None else replace(seen, asked=seen.asked + gap.asked)
+    return sorted(merged.values(), key=lambda g: -g.asked)
