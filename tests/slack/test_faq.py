@@ -186,7 +186,12 @@ def test_approving_publishes_the_entry_and_the_case_shows_who_approved(
     assert (published.question, published.answer) == (QUESTION, ANSWER)
     said = [c.body for c in stand_in.named("chat.postMessage") if c.body.get("thread_ts")]
     assert said and said[-1]["thread_ts"] == faq_desk.ts and "saved this case" in said[-1]["text"]
-    wait_until(lambda: "Saved as FAQ" in blocks_of(stand_in.named("chat.update")[-1].body))
+
+    def latest_update() -> str:  # the case message is updated from a worker thread
+        updates = stand_in.named("chat.update")
+        return blocks_of(updates[-1].body) if updates else ""
+
+    wait_until(lambda: "Saved as FAQ" in latest_update())
     assert CASE_SAVE_FAQ not in blocks_of(stand_in.named("chat.update")[-1].body)
 
     answer = faq_desk.answers.answer(AnswerRequest(ASKED_LATER))
