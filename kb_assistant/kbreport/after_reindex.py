@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from kb_assistant.settings import Settings
 
 HEALTH_FILE = "kb-health.json"
+# Above this many chunks the summary is left to `kb-assistant kb report`, run on its own: the
+# checks take about a second per thousand chunks, too long to add to every scheduled job.
+MAX_UNITS = 20_000
 log = logging.getLogger(__name__)
 
 
@@ -39,10 +42,20 @@ def fingerprint(contradiction: Contradiction) -> str:
 
 def health_summary(settings: Settings) -> dict[str, Any] | None:
     """The live index's health counts, with the contradictions new since the last summary
-    (all of them the first time); None when nothing is indexed or the check fails (a
-    re-index that worked must not fail because of its report)."""
+    (all of them the first time); None when nothing is indexed, the index is over
+    `MAX_UNITS` chunks, or the check fails (a re-index that worked must not fail because of
+    its report)."""
     try:
-        report = build_report(index_units(settings, "all"), unreadable=ingest_problems(settings))
+        units = index_units(settings, "all")
+        if len(units) > MAX_UNITS:
+            log.info(
+                "knowledge-base health summary skipped: %d chunks (over %d); run "
+                "kb-assistant kb report",
+                len(units),
+                MAX_UNITS,
+            )
+            return None
+        report = build_report(units, unreadable=ingest_problems(settings))
     except NothingIndexedError:
         return None
     except Exception as exc:  # the summary is advice; the job's own outcome stands

@@ -159,3 +159,13 @@ def test_the_summary_is_skipped_when_nothing_is_indexed(tmp_path: Path) -> None:
     from kb_assistant.kbreport.after_reindex import health_summary
 
     assert health_summary(Settings(data_dir=tmp_path / "empty")) is None
+
+
+def test_a_large_index_leaves_the_summary_to_the_report_command(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb_assistant.kbreport import after_reindex
+
+    monkeypatch.setattr(after_reindex, "MAX_UNITS", 1)
+    assert after_reindex.health_summary(Settings(data_dir=data_dir)) is None
+    assert not (data_dir / after_reindex.HEALTH_FILE).exists()
