@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kb_assistant.core.errors import UsageError
 from kb_assistant.domain import Kind, LoadResult, Visibility
 
 
-class ConnectorError(Exception):
+class ConnectorError(UsageError):
     """A whole file could not be read; the message says why and what to do."""
 
 

@@ -1,7 +1,9 @@
-"""PDF connector: one document per file and one section per page, so citations can give pages.
+"""PDF connector: one document per file, cut into sections at its headings and its pages, so
+that a passage keeps the heading it is under and citations can give pages.
 
-Text comes from pypdf; ruled tables are read with pdfplumber (`connectors.pdf_tables`), one
-paragraph per row, each row's values paired with the column headers, where the table was.
+Text comes from pypdf; headings are found from the PDF's own typography (`connectors.pdf_layout`);
+ruled tables are read with pdfplumber (`connectors.pdf_tables`), one paragraph per row, each
+row's values paired with the column headers, where the table was.
 Every problem (corrupt file, password, scanned pages) comes back as a failure that says what
 to do; a PDF never raises out of `load`.
 """
@@ -20,8 +22,11 @@ from pypdf.errors import DependencyError
 from pypdf.generic import PdfObject
 
 from connectors.base import ConnectorError, ConnectorOptions
+from connectors.pdf_layout import sectioned
+from connectors.pdf_lines import Line, PageText
 from connectors.pdf_objects import xobjects
-from connectors.pdf_tables import PageTables, TableReader, page_may_have_tables
+from connectors.pdf_rules import page_may_have_tables
+from connectors.pdf_tables import PageTables, TableReader
 from connectors.text_io import file_failure, load_guarded, source_of
 from kb_assistant.domain import DEFAULT_VISIBILITY, Document, Kind, LoadResult, Section, Visibility
 
@@ -51,11 +56,6 @@ def quiet_pdf_libraries() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, previous, strict=True):
             logger.setLevel(level)
-
-
-def _clean_page_text(text: str) -> str:
-    lines = "\n".join(line.rstrip() for line in text.replace("\x00", "").splitlines())
-    return re.sub(r"\n{3,}", "\n\n", lines).strip()
 
 
 def _resources_have_images(resources: PdfObject | None) -> bool:
@@ -166,10 +166,12 @@ def _report_missing_text(
 
 
 class PdfConnector:
-    """Reads text PDFs: one section per non-empty page, `page` 1-based.
+    """Reads text PDFs: one section per heading and page (`page` 1-based), or one per
+    non-empty page where the PDF has no headings.
 
-    pypdf gives the text; on pages with a ruled table, pdfplumber reads the table and its
-    rows take its place in the text, one paragraph per row ("Header: value." pairs).
+    pypdf gives the text and the type it is set in, from which headings are found; on pages
+    with a ruled table, pdfplumber reads the table and its rows take its place in the text,
+    one paragraph per row ("Header: value." pairs).
     """
 
     kind: Kind = "pdf"
@@ -209,7 +211,7 @@ class PdfConnector:
         _report_missing_text(path, bool(sections), image_only, failed, result)
         if not sections:
             return
-        first_page = sections[0].text if sections[0].page == 1 else ""
+        first_page = "\n\n".join(s.text for s in sections if s.page == 1)
         result.documents.append(
             Document(
                 id=f"pdf:{source_of(path)}",
@@ -228,7 +230,7 @@ class PdfConnector:
     def _sections(
         path: Path, reader: PdfReader, result: LoadResult
     ) -> tuple[list[Section], list[int], list[int]]:
-        sections: list[Section] = []
+        read: list[tuple[int, list[Line]]] = []
         image_only: list[int] = []
         failed: list[int] = []
         table_errors: dict[str, list[int]] = {}
@@ -236,20 +238,16 @@ class PdfConnector:
             for number, page in enumerate(reader.pages, start=1):
                 try:
                     found = _page_tables(tables, page, number, table_errors)
-                    text = (
-                        _page_text(found)
-                        if found is not None
-                        else _clean_page_text(page.extract_text())
-                    )
-                    if not text and page_has_images(page):
+                    content = found.content if found is not None else PageText.read(page)
+                    lines = content.lines()
+                    if not any(line.text.strip() for line in lines) and page_has_images(page):
                         image_only.append(number)
                 except Exception as err:  # one damaged page must not lose the others
                     failed.append(number)
                     message = f"{path.name}: page {number} could not be read ({err}); page skipped"
                     result.failures.append(file_failure(path, message, "warning"))
                     continue
-                if text:
-                    sections.append(Section(text, page=number))
+                read.append((number, lines))
         for error, numbers in table_errors.items():
             pages = f"page {numbers[0]}" if len(numbers) == 1 else f"pages {_page_ranges(numbers)}"
             message = (
@@ -257,7 +255,7 @@ class PdfConnector:
                 f"read as plain text instead"
             )
             result.failures.append(file_failure(path, message, "warning"))
-        return sections, image_only, failed
+        return sectioned(read), image_only, failed
 
 
 def _page_tables(
@@ -275,8 +273,3 @@ def _page_tables(
     except Exception as err:  # a damaged table must not lose the page's text
         errors.setdefault(f"{type(err).__name__}: {err}", []).append(number)
         return None
-
-
-def _page_text(found: PageTables) -> str:
-    """The page's text with each table's rows in its place, one paragraph each."""
-    return _clean_page_text(found.text)

@@ -13,11 +13,13 @@ Only ruled tables are looked for: pdfplumber's text-alignment strategy also turn
 paragraphs into "tables" (every page of a plain booklet comes out as one), so its guesses
 would do more harm than good. A grid must hold at least two rows and two columns of short
 cells to count as a table; frames around pictures or text boxes are left to the plain text.
+
+`pdf_rules` picks the pages worth handing to pdfplumber; `pdf_table_rows` turns a table's
+grid into units; `pdf_table_text` puts them into the page's text in the table's place.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,36 +31,37 @@ from pdfplumber.page import Page
 from pdfplumber.pdf import PDF
 from pdfplumber.table import Table
 from pypdf import PageObject
-from pypdf.generic import PdfObject
 
-from connectors.pdf_objects import xobjects
+from connectors.pdf_lines import PageText
+from connectors.pdf_table_rows import (
+    NO_LETTERS,
+    is_header,
+    is_table,
+    row_unit,
+    same_row,
+    table_grid,
+)
+from connectors.pdf_table_text import Box, text_with_tables
 
 TABLE_SETTINGS: dict[str, str] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-MAX_CELL_WORDS = 80  # a longer "cell" is a frame around a text block, not a table cell
-MAX_HEADER_WORDS = 8
 MAX_CAPTION_WORDS = 8
 CAPTION_GAP = 1.5  # a caption sits at most this many of its line heights above the table
 CAPTION_REACH = 40.0  # how far above a table (in points) a caption is looked for
-
-# Operators that paint a path (stroke, fill or both) and numbers, in a content stream.
-_PAINT_OPERATORS = frozenset({b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
-_NUMBER = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)")
-_FLAT = 1.0  # points: a segment this close to level (or plumb) counts as a rule
-Box = tuple[float, float, float, float]  # x0, top, x1, bottom (pdfplumber) or x0, y0, x1, y1
-_NO_LETTERS = re.compile(r"[\W\d_]+")
-_LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])-[ \t]*\n\s*(?=[^\W\d_])")
-_SENTENCE_END = (".", "!", "?", "…", ":", ";")
-_INNER_STOP = re.compile(r"(?<=[a-z0-9)])[.;]\s+(?=[A-Z0-9])")  # a sentence ending inside a cell
 
 
 @dataclass(frozen=True)
 class PageTables:
     """A page's text with each table's rows in its place, and the rows themselves."""
 
-    # As pypdf reads it, with the runs of text that start inside a table's cells replaced by
-    # that table's units, one paragraph each, where the table was read.
-    text: str
+    # As pypdf reads it (with each run's type style), with the runs of text that start
+    # inside a table's cells replaced by that table's units, one paragraph each, where the
+    # table was read.
+    content: PageText
     units: list[str]
+
+    @property
+    def text(self) -> str:
+        return self.content.text
 
 
 @dataclass(frozen=True)
@@ -72,146 +75,8 @@ class _Head:
     font: str  # of the table's first row
 
 
-def _rules(data: bytes) -> tuple[int, int]:
-    """How many horizontal and vertical segments the painted paths of a content stream draw.
-
-    A rough reading of the path operators (m, l, re, h, then a painting operator; "n" ends a
-    clipping path, which paints nothing). Coordinates are taken as written, so a rotated
-    table swaps its counts, which does not matter to the test below.
-    """
-    across = down = 0  # painted so far
-    path_across = path_down = 0  # in the path being built
-    numbers: list[float] = []
-    start = point = None
-
-    def segment(a: tuple[float, float], b: tuple[float, float]) -> tuple[int, int]:
-        dx, dy = abs(b[0] - a[0]), abs(b[1] - a[1])
-        return int(dy < _FLAT and dx >= _FLAT), int(dx < _FLAT and dy >= _FLAT)
-
-    for token in data.split():
-        if _NUMBER.fullmatch(token):
-            numbers.append(float(token))
-            continue
-        if token == b"m" and len(numbers) >= 2:
-            start = point = (numbers[-2], numbers[-1])
-        elif token == b"l" and len(numbers) >= 2 and point is not None:
-            h, v = segment(point, (numbers[-2], numbers[-1]))
-            path_across, path_down = path_across + h, path_down + v
-            point = (numbers[-2], numbers[-1])
-        elif token in (b"c", b"v", b"y") and len(numbers) >= 2:
-            point = (numbers[-2], numbers[-1])
-        elif token == b"h" and point is not None and start is not None:
-            h, v = segment(point, start)
-            path_across, path_down = path_across + h, path_down + v
-            point = start
-        elif token == b"re" and len(numbers) >= 4:
-            width, height = abs(numbers[-2]), abs(numbers[-1])
-            path_across += 2 if height >= _FLAT else int(width >= _FLAT)
-            path_down += 2 if width >= _FLAT else int(height >= _FLAT)
-        elif token in _PAINT_OPERATORS:
-            across, down = across + path_across, down + path_down
-            path_across = path_down = 0
-            start = point = None
-        elif token == b"n":
-            path_across = path_down = 0
-            start = point = None
-        numbers = []
-    return across, down
-
-
-def _ruled(stream: PdfObject | None) -> bool:
-    """Whether a content stream draws enough rules for a grid of 2 × 2 cells."""
-    stream = stream.get_object() if stream is not None else None
-    get_data = getattr(stream, "get_data", None)
-    if get_data is None:
-        return False
-    across, down = _rules(get_data())
-    return across >= 3 and down >= 3
-
-
-def _ruled_forms(resources: PdfObject | None) -> bool:
-    return any(x.get("/Subtype") == "/Form" and _ruled(x) for x in xobjects(resources))
-
-
-def page_may_have_tables(page: PageObject) -> bool:
-    """Whether the page draws enough rules (lines, borders, boxes) to hold a ruled table.
-
-    A cheap test on the raw content, directly or in forms: False means the page cannot hold
-    a table that pdfplumber would find, so it is read as plain text without pdfplumber
-    (which takes several times longer per page than pypdf).
-    """
-    return _ruled(page.get_contents()) or _ruled_forms(page.get("/Resources"))
-
-
 def _num(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
-
-
-def _cell_text(text: str | None) -> str:
-    """A cell's lines joined with spaces ("rainbow-" + "coloured" keeps its hyphen, unspaced)."""
-    return " ".join(_LINE_HYPHEN.sub("-", text or "").split())
-
-
-def _grid(raw: list[list[str | None]]) -> list[list[str]]:
-    """The table's cells as single-line text, without empty rows and empty columns."""
-    rows = [[_cell_text(cell) for cell in row] for row in raw]
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        return []
-    width = max(len(row) for row in rows)
-    rows = [row + [""] * (width - len(row)) for row in rows]
-    keep = [column for column in range(width) if any(row[column] for row in rows)]
-    return [[row[column] for column in keep] for row in rows]
-
-
-def _is_table(rows: list[list[str]]) -> bool:
-    """At least two rows and two columns of content, with short cells."""
-    if len(rows) < 2 or len(rows[0]) < 2:
-        return False
-    if sum(1 for row in rows if sum(1 for cell in row if cell) >= 2) < 2:
-        return False
-    return all(len(cell.split()) <= MAX_CELL_WORDS for row in rows for cell in row)
-
-
-def _is_header(row: Sequence[str]) -> bool:
-    """Whether a row reads like column headings: short labels, no sentences, no bare figures."""
-    cells = [cell for cell in row if cell]
-    return (
-        len(cells) >= 2
-        and len({cell.lower() for cell in cells}) == len(cells)
-        and all(
-            len(cell.split()) <= MAX_HEADER_WORDS
-            and not _NO_LETTERS.fullmatch(cell)
-            and not cell.endswith((".", ",", ";"))
-            for cell in cells
-        )
-    )
-
-
-def _same_row(first: Sequence[str], second: Sequence[str]) -> bool:
-    return [cell.lower() for cell in first] == [cell.lower() for cell in second]
-
-
-def _clause(value: str) -> str:
-    """A cell as one clause of its row: sentences inside it joined with semicolons, so that
-    the row stays one sentence (a sentence splitter must not cut "Standard: 30 days" away
-    from the "Lamps and lighting" it belongs to)."""
-    return _INNER_STOP.sub("; ", value).rstrip(" .;")
-
-
-def _unit(row: Sequence[str], header: Sequence[str] | None, caption: str) -> str:
-    """One row as one sentence: "Header: value; Header: value." pairs, or the cells joined
-    by " | " without a header."""
-    if header is None:
-        body = " | ".join(cell for cell in row if cell)
-    else:
-        body = "; ".join(
-            f"{label}: {_clause(value)}" if label else _clause(value)
-            for label, value in zip(header, row, strict=True)
-            if value
-        )
-        body = body if body.endswith(_SENTENCE_END) else body + "."
-    return f"{caption} — {body}" if caption else body
 
 
 def _caption(page: Page, bbox: Box, cells: Sequence[Box]) -> str:
@@ -239,7 +104,7 @@ def _caption(page: Page, bbox: Box, cells: Sequence[Box]) -> str:
         top - _num(line["bottom"]) > CAPTION_GAP * height
         or not text
         or len(text.split()) > MAX_CAPTION_WORDS
-        or _NO_LETTERS.fullmatch(text)
+        or NO_LETTERS.fullmatch(text)
         or text[0].islower()
         or text.endswith((".", ",", ";"))
     ):
@@ -279,51 +144,6 @@ def _first_row_font(table: Table, chars: list[dict[str, object]]) -> str:
         if fonts:
             return fonts.most_common(1)[0][0]
     return ""
-
-
-def text_with_tables(page: PageObject, tables: Sequence[tuple[list[Box], list[str]]]) -> str:
-    """pypdf's text of the page with each table's cells replaced by its units.
-
-    `tables` are (cells, units) pairs, cells in PDF user space (x0, y0, x1, y1, y upwards).
-    pypdf hands its text over in runs, each with the position where it starts; the page text
-    is exactly those runs one after the other, so leaving out the runs in a table's cells
-    keeps everything else as pypdf reads it (the same lines, running headers and order as on
-    pages without tables), and the table's units go where its first run was, each as a
-    paragraph of its own. A table none of whose text was met has its units at the end.
-    """
-    runs: list[str] = []
-    placed: set[int] = set()
-
-    def table_of(x: float, y: float) -> int | None:
-        for index, (cells, _) in enumerate(tables):
-            if any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in cells):
-                return index
-        return None
-
-    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
-        if not text:
-            return
-        _, b, _, d, e, f = tm  # where the run starts, in text space, then in user space
-        x = e * cm[0] + f * cm[2] + cm[4]
-        y = e * cm[1] + f * cm[3] + cm[5]
-        lift = 0.3 * size * abs(b * cm[2] + d * cm[3])  # from the baseline into the glyphs
-        index = None if text.isspace() else table_of(x, y + lift)
-        if index is None:
-            runs.append(text)
-            return
-        if index not in placed:
-            placed.add(index)
-            runs.append(_paragraphs(tables[index][1]))
-        elif "\n" in text:
-            runs.append("\n")
-
-    page.extract_text(visitor_text=visit)
-    rest = [_paragraphs(units) for i, (_, units) in enumerate(tables) if i not in placed]
-    return "".join([*runs, *rest])
-
-
-def _paragraphs(units: Sequence[str]) -> str:
-    return "".join(f"\n\n{unit}\n\n" for unit in units)
 
 
 class TableReader:
@@ -397,8 +217,8 @@ class TableReader:
         found: list[tuple[Table, list[list[str]]]] = []
         if page.rotation == 0:
             for table in page.find_tables(TABLE_SETTINGS):
-                rows = _grid(table.extract())
-                if _is_table(rows) and _whole(table, page.chars):
+                rows = table_grid(table.extract())
+                if is_table(rows) and _whole(table, page.chars):
                     found.append((table, rows))
         if not found:
             self._previous = None
@@ -411,7 +231,7 @@ class TableReader:
             font = _first_row_font(table, page.chars)
             header, body, caption = self._layout(rows, font, index == 0, number)
             caption = _caption(page, table.bbox, cells) or caption
-            units = [_unit(row, header, caption) for row in body]
+            units = [row_unit(row, header, caption) for row in body]
             self._previous = _Head(number, len(rows[0]), header, caption, font)
             user_space = [
                 (x0, height - bottom, x1, height - top) for x0, top, x1, bottom in table.cells
@@ -436,10 +256,10 @@ class TableReader:
             and previous.columns == len(rows[0])
             and previous.header is not None
         ):
-            if _same_row(rows[0], previous.header):
+            if same_row(rows[0], previous.header):
                 return rows[0], rows[1:], previous.caption
-            if not _is_header(rows[0]) or font != previous.font:
+            if not is_header(rows[0]) or font != previous.font:
                 return previous.header, rows, previous.caption
-        if _is_header(rows[0]):
+        if is_header(rows[0]):
             return rows[0], rows[1:], ""
         return None, rows, ""

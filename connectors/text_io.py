@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from connectors.base import ConnectorError
+from kb_assistant.core.errors import UsageError
 from kb_assistant.domain import DocumentFailure, FailureLevel, LoadResult
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -183,7 +184,7 @@ def _close(paragraph: list[str], out: list[str]) -> None:
         paragraph.clear()
 
 
-class RecordError(ValueError):
+class RecordError(UsageError, ValueError):
     """One record (row, line, item) of a file is unusable; the rest of the file still loads."""
 
 

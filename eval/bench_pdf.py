@@ -1,10 +1,12 @@
-"""PDF reading: tables read row by row, and what it costs (the `pdf` section of `make bench`).
+"""PDF reading: tables read row by row, headings found, and what it costs (the `pdf` section
+of `make bench`).
 
 For the demo manuals and the shared PDFs, every file is read through the product's
 `PdfConnector` twice in the same process: as shipped (ruled tables read with pdfplumber, one
 "Header: value; Header: value." sentence per row) and with table reading switched off
 (pypdf's text alone, the reader before tables were read). Reported per file: pages, the
-table rows read as units, examples of them, and the best reading time of several rounds.
+table rows read as units, the headings found and the sections they cut the text into,
+examples of both, and the best reading time of several rounds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eval.datasets import PROJECT_ROOT, shared_pdfs
 DEMO_MANUALS = PROJECT_ROOT / "demo" / "kb" / "manuals"
 ROUNDS = 3
 EXAMPLES = 2  # table units shown per file
+HEADING_EXAMPLES = 4  # headings shown per file
 
 
 @contextmanager
@@ -59,12 +62,16 @@ def measure(paths: Sequence[Path]) -> list[dict[str, Any]]:
             before, plain = read_seconds(path)
         after, read = read_seconds(path)
         sections = [s for d in read.documents for s in d.sections]
+        headings = list(dict.fromkeys(s.heading for s in sections if s.heading))
         plain_units = sum(len(table_units(s.text)) for d in plain.documents for s in d.sections)
         units = [u for s in sections for u in table_units(s.text)]
         rows.append(
             {
                 "file": path.name,
-                "pages": len(sections),
+                "pages": sum(int(d.metadata.get("pages", 0)) for d in read.documents),
+                "sections": len(sections),
+                "headings": len(headings),
+                "heading_examples": _spread(headings, HEADING_EXAMPLES),
                 "table_units": len(units) - plain_units,
                 "examples": units[:EXAMPLES] if len(units) > plain_units else [],
                 "plain_s": before,
@@ -75,6 +82,13 @@ def measure(paths: Sequence[Path]) -> list[dict[str, Any]]:
     return rows
 
 
+def _spread(values: Sequence[str], count: int) -> list[str]:
+    """Up to `count` values taken evenly from the start to the end."""
+    if len(values) <= count:
+        return list(values)
+    return [values[i * (len(values) - 1) // (count - 1)] for i in range(count)]
+
+
 def run(root: Path | None) -> dict[str, Any]:
     demo = sorted(DEMO_MANUALS.glob("*.pdf"))
     shared = shared_pdfs(root) if root is not None else []
@@ -83,7 +97,7 @@ def run(root: Path | None) -> dict[str, Any]:
 
 def render(report: dict[str, Any], machine_line: str) -> str:
     lines = [
-        "## PDF reading: tables row by row",
+        "## PDF reading: tables row by row, sections by heading",
         "",
         "Each file read through the product's PDF connector as shipped (ruled tables read "
         "with pdfplumber, one `Header: value; Header: value.` sentence per row in the "
@@ -91,9 +105,9 @@ def render(report: dict[str, Any], machine_line: str) -> str:
         "and with table reading switched off (pypdf's text alone), in the same process; "
         f"time: the best of {ROUNDS} reads.",
         "",
-        "| set | file | pages | table rows read with their headers | "
+        "| set | file | pages | headings | sections | table rows read with their headers | "
         "read s, plain text | read s, with tables | × |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     totals = {"plain_s": 0.0, "tables_s": 0.0}
     for name in ("demo", "shared"):
@@ -102,12 +116,13 @@ def render(report: dict[str, Any], machine_line: str) -> str:
             totals["tables_s"] += row["tables_s"]
             ratio = row["tables_s"] / row["plain_s"] if row["plain_s"] else 0.0
             lines.append(
-                f"| {name} | {row['file']} | {row['pages']} | {row['table_units']} | "
+                f"| {name} | {row['file']} | {row['pages']} | {row.get('headings', 0)} | "
+                f"{row.get('sections', 0)} | {row['table_units']} | "
                 f"{row['plain_s']:.2f} | {row['tables_s']:.2f} | {ratio:.2f} |"
             )
     if totals["plain_s"]:
         lines.append(
-            f"| all | | | | {totals['plain_s']:.2f} | {totals['tables_s']:.2f} | "
+            f"| all | | | | | | {totals['plain_s']:.2f} | {totals['tables_s']:.2f} | "
             f"{totals['tables_s'] / totals['plain_s']:.2f} |"
         )
     examples = [
@@ -119,6 +134,25 @@ def render(report: dict[str, Any], machine_line: str) -> str:
     if examples:
         lines += ["", "Examples of table rows as they are indexed:", ""]
         lines += [f"- {file}: “{text}”" for file, text in examples]
+    headings = [
+        (row["file"], row.get("heading_examples", []))
+        for n in ("demo", "shared")
+        for row in report[n]
+    ]
+    if any(found for _, found in headings):
+        lines += [
+            "",
+            "Headings are found from each PDF's own type (larger, bold, or numbered like a "
+            "section, against the body text's size); the text is cut into one section per "
+            "heading and page, and chunks never span two headings. Examples, as a section's "
+            "heading reads (the heading it sits under first):",
+            "",
+        ]
+        lines += [
+            f"- {file}: " + "; ".join(f"“{text}”" for text in found)
+            for file, found in headings
+            if found
+        ]
     lines += [
         "",
         "Only tables drawn with rules are read as tables: pdfplumber's text-alignment "

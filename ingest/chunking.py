@@ -4,9 +4,11 @@ llama-index's `SentenceSplitter` does the splitting, counting tokens with the em
 model's own tokenizer (no tiktoken). No chunk is longer than the chunk size, whatever the
 source: an FAQ entry that fits stays one chunk (question and answer together, as written);
 a longer one is split like any document, every piece led by its question so that each is
-found by it, the first piece being the entry's lead. Chunks of paginated documents keep the
-page range they span, for citations. Long texts are split one window at a time, so time and
-memory grow in step with the text.
+found by it, the first piece being the entry's lead. A document whose sections carry headings
+(a PDF with section titles) is split one heading at a time, so that no chunk mixes two parts
+of it, and each chunk is embedded after "title › heading", so that it is found by what its
+part is about. Chunks of paginated documents keep the page range they span, for citations.
+Long texts are split one window at a time, so time and memory grow in step with the text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from kb_assistant.domain import Chunk, Document
 
@@ -31,6 +34,7 @@ TITLE_SHARE = 3  # a title, repeated in front of every chunk, takes at most 1/3 
 WINDOW_CHARS = 100_000  # text handed to the sentence splitter at once
 _FAQ_LAYOUT = re.compile(r"Q: (?P<question>[^\n]*)\nA: ")
 _CUTS = ("\n\n", "\n", ". ", " ")
+HEADING_SEPARATOR = " › "
 
 
 def chunk_key(doc_id: str) -> str:
@@ -93,6 +97,8 @@ class Chunker:
             return []
         if doc.kind == "faq":
             pieces = self._faq_pieces(text, doc.title)
+        elif any(section.heading for section in doc.sections):
+            pieces = self._headed_pieces(doc)
         else:
             pieces = self._titled_pieces(text, doc.title)
         starts, pages = _page_offsets(doc)
@@ -133,6 +139,24 @@ class Chunker:
         title = self._bounded(title)
         prefix = f"{title}\n\n" if title else ""
         return [Piece(part, prefix + part, offset) for part, offset in self._split(text, prefix)]
+
+    def _headed_pieces(self, doc: Document) -> list[Piece]:
+        """Pieces of each run of sections under one heading, split on its own; each piece is
+        embedded after the (bounded) "title › heading"."""
+        pieces: list[Piece] = []
+        start = 0
+        sections = [section for section in doc.sections if section.text]
+        for heading, run in groupby(sections, key=lambda section: section.heading):
+            text = "\n\n".join(section.text for section in run)
+            label = doc.title
+            if heading and heading.casefold() not in doc.title.casefold():
+                label = f"{doc.title}{HEADING_SEPARATOR}{heading}" if doc.title else heading
+            pieces += [
+                Piece(piece.text, piece.embed_text, start + piece.offset)
+                for piece in self._titled_pieces(text, label)
+            ]
+            start += len(text) + 2  # sections are joined by a blank line
+        return pieces
 
     def _bounded(self, title: str) -> str:
         """The title, cut at a word to a third of the chunk size so that text still fits."""

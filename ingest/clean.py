@@ -13,8 +13,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import groupby
 
-from kb_assistant.domain import Document, Section
+from kb_assistant.domain import Document
 
 _CHAR_FIXES = str.maketrans(
     {
@@ -50,8 +51,10 @@ _PAGE_LABEL = re.compile(
 )
 _BARE_PAGE_NUMBER = re.compile(r"\d{1,4}(?:\s*/\s*\d{1,4})?")  # "3", "3/10": at the edges only
 _BULLETS = "•·▪◦‣●○■□►▸➢✓✔§"
-_LIST_ITEM = re.compile(rf"[{_BULLETS}]|[-*–](?=\s|$)|\(?(?:\d{{1,3}}|[a-zA-Z])[.)](?=\s|$)")
-_LIST_MARKER = re.compile(rf"[{_BULLETS}*–-]|\(?(?:\d{{1,3}}|[a-zA-Z])[.)]")  # alone on a line
+_LIST_ITEM = re.compile(
+    rf"[{_BULLETS}]|[-*–o](?=\s|$)|\(?(?:\d{{1,3}}|[a-zA-Z])[.)](?=\s|$)"  # "o": a Word bullet
+)
+_LIST_MARKER = re.compile(rf"[{_BULLETS}*–o-]|\(?(?:\d{{1,3}}|[a-zA-Z])[.)]")  # alone on a line
 _SENTENCE_END = re.compile(r"[.!?:][)\"'’”»]*$")
 _HYPHEN_END = re.compile(r"[^\W\d_]-$")
 
@@ -87,14 +90,24 @@ def _line_key(line: str) -> str:
     return _DIGITS.sub("#", line.lower())
 
 
+def _has_words(line: str) -> bool:
+    """Whether a line has two letters or more: list markers ("1.", "•") recur on many pages
+    without being page furniture."""
+    return sum(ch.isalpha() for ch in line) >= 2
+
+
 def _boilerplate_keys(pages: Sequence[Sequence[str]]) -> set[str]:
-    """Keys of lines found on at least half of the pages (running headers and footers)."""
-    if len(pages) < 3:
+    """Keys of lines found on at least half of the pages, and on two at least (running
+    headers and footers). Of two pages, only a header or footer of several lines tells
+    itself apart from content that happens to repeat."""
+    if len(pages) < 2:
         return set()
     seen: Counter[str] = Counter()
     for lines in pages:
-        seen.update({_line_key(line) for line in lines if line})
-    return {key for key, count in seen.items() if count * 2 >= len(pages)}
+        seen.update({_line_key(line) for line in lines if _has_words(line)})
+    needed = max(2, (len(pages) + 1) // 2)
+    keys = {key for key, count in seen.items() if count >= needed}
+    return keys if len(pages) > 2 or len(keys) >= 2 else set()
 
 
 def _edge_furniture(lines: Sequence[str], boilerplate: set[str]) -> set[int]:
@@ -120,14 +133,22 @@ def _edge_furniture(lines: Sequence[str], boilerplate: set[str]) -> set[int]:
     return found
 
 
-def _strip_furniture(lines: Sequence[str], boilerplate: set[str]) -> list[str]:
-    """Drop running headers/footers and page numbers from a page."""
-    furniture = _edge_furniture(lines, boilerplate)
-    return [
-        line
-        for i, line in enumerate(lines)
-        if i not in furniture and not _PAGE_LABEL.fullmatch(line)
-    ]
+def _strip_furniture(parts: Sequence[Sequence[str]], boilerplate: set[str]) -> list[list[str]]:
+    """Drop running headers/footers and page numbers from a page given in parts (sections):
+    furniture is looked for at the edges of the whole page."""
+    furniture = _edge_furniture([line for lines in parts for line in lines], boilerplate)
+    kept: list[list[str]] = []
+    start = 0
+    for lines in parts:
+        kept.append(
+            [
+                line
+                for i, line in enumerate(lines, start)
+                if i not in furniture and not _PAGE_LABEL.fullmatch(line)
+            ]
+        )
+        start += len(lines)
+    return kept
 
 
 def _keeps_break(previous: str, line: str) -> bool:
@@ -144,8 +165,10 @@ def _join_lines(lines: Sequence[str]) -> str:
     text = previous = lines[0]
     for line in lines[1:]:
         if _HYPHEN_END.search(text) and line[:1].isalpha():
-            # "infor-" + "mation" is one word; "Jean-" + "Pierre" keeps its hyphen.
-            text = (text[:-1] if line[0].islower() else text) + line
+            # "infor-" + "mation" is one word; "Jean-" + "Pierre" and "out-" + "of-pocket"
+            # keep their hyphen.
+            joined = line[0].islower() and "-" not in line.split(maxsplit=1)[0]
+            text = (text[:-1] if joined else text) + line
         elif _keeps_break(previous, line):
             text += "\n" + line
         else:
@@ -171,29 +194,43 @@ def clean_pages(pages: Sequence[str]) -> list[str]:
     """Clean the pages of a paginated source (a PDF), one output entry per input page.
 
     Removes running headers and footers (lines at the top or bottom of a page found on at
-    least half of the pages of a document with three or more pages, numbers ignored) and
-    page numbers, re-joins
-    hyphenated words, reflows hard-wrapped lines, then applies `clean_text`. A page left
-    without content becomes "" so that page numbers stay aligned with the input.
+    least half of the pages, and on two at least, numbers ignored) and page numbers,
+    re-joins hyphenated words, reflows hard-wrapped lines (list items stay one to a line),
+    then applies `clean_text`. A page left without content becomes "" so that page numbers
+    stay aligned with the input.
     """
-    page_lines = [_page_lines(page) for page in pages]
-    boilerplate = _boilerplate_keys(page_lines)
-    return [clean_text(_reflow(_strip_furniture(lines, boilerplate))) for lines in page_lines]
+    return [parts[0] for parts in clean_page_parts([[page] for page in pages])]
+
+
+def clean_page_parts(pages: Sequence[Sequence[str]]) -> list[list[str]]:
+    """`clean_pages` for pages cut into parts (a PDF's sections, cut at headings): furniture
+    is found over whole pages, each part is reflowed on its own, and every part gives one
+    entry ("" when nothing is left of it)."""
+    page_parts = [[_page_lines(part) for part in parts] for parts in pages]
+    boilerplate = _boilerplate_keys(
+        [[line for part in parts for line in part] for parts in page_parts]
+    )
+    return [
+        [clean_text(_reflow(lines)) for lines in _strip_furniture(parts, boilerplate)]
+        for parts in page_parts
+    ]
 
 
 def clean_document(doc: Document) -> Document:
     """A cleaned copy of a document: single-line title, cleaned sections, empty ones dropped.
 
     Documents whose sections carry page numbers are cleaned as pages (furniture removal and
-    reflow); the others keep their line structure.
+    reflow), the sections of one page together; the others keep their line structure.
     """
     title = " ".join(clean_text(doc.title).split())
     if any(section.page is not None for section in doc.sections):
-        texts = clean_pages([section.text for section in doc.sections])
+        pages = [list(group) for _, group in groupby(doc.sections, key=lambda s: s.page)]
+        cleaned = clean_page_parts([[section.text for section in page] for page in pages])
+        texts = [text for parts in cleaned for text in parts]
     else:
         texts = [clean_text(section.text) for section in doc.sections]
     sections = [
-        Section(text=text, page=section.page)
+        replace(section, text=text)
         for section, text in zip(doc.sections, texts, strict=True)
         if text
     ]

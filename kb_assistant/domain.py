@@ -24,6 +24,14 @@ DEFAULT_VISIBILITY: dict[Kind, Visibility] = {
     "ticket": "internal",
 }
 
+# Who is asking: a customer (public knowledge only) or a support agent (internal too).
+Channel = Literal["customer", "agent"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+CHANNEL_VISIBILITIES: dict[Channel, tuple[Visibility, ...]] = {
+    "customer": ("public",),
+    "agent": ("public", "internal"),
+}
+
 
 def sha256_text(text: str) -> str:
     """Hex SHA-256 of a text, the content hash used throughout the index."""
@@ -32,10 +40,16 @@ def sha256_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Section:
-    """A contiguous piece of a document's text; `page` is set for paginated sources (1-based)."""
+    """A contiguous piece of a document's text; `page` is set for paginated sources (1-based).
+
+    `heading` names the part of the document the text is under, where the source has
+    headings (a PDF's section titles): the section's own heading, after the one it sits under
+    where there is one ("8. Product warranty › 8.1 What is covered").
+    """
 
     text: str
     page: int | None = None
+    heading: str | None = None
 
 
 @dataclass
@@ -132,3 +146,14 @@ class Passage:
     page_start: int | None
     page_end: int | None
     score: float
+
+
+def cite(passage: Passage) -> str:
+    """How a passage is cited: its URL, or its location with the page range."""
+    if passage.url:
+        return passage.url
+    if passage.page_start is None:
+        return passage.location
+    if passage.page_end is None or passage.page_end == passage.page_start:
+        return f"{passage.location}, p. {passage.page_start}"
+    return f"{passage.location}, pp. {passage.page_start}–{passage.page_end}"

@@ -170,7 +170,7 @@ def test_a_page_that_fails_is_skipped_with_a_warning(
     real_extract = PageObject.extract_text
 
     def flaky_extract(self: PageObject, *args: object, **kwargs: object) -> str:
-        text = real_extract(self)
+        text = real_extract(self, *args, **kwargs)  # type: ignore[arg-type]
         if text.strip() == "Two":
             raise ValueError("broken content stream")
         return text
@@ -196,7 +196,7 @@ def test_shared_pdfs_load_with_page_numbers(eval_data: Path) -> None:
         assert result.complete, result.failures
         (doc,) = result.documents
         pages = [s.page or 0 for s in doc.sections]
-        assert pages and pages == sorted(set(pages)), path.name
+        assert pages and pages == sorted(pages), path.name
         assert pages[0] >= 1 and pages[-1] <= int(doc.metadata["pages"]), path.name
         assert all(s.text for s in doc.sections)
         assert doc.title

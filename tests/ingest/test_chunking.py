@@ -155,3 +155,41 @@ def test_long_text_is_split_window_by_window_into_the_same_chunks(
         (c.text, c.page_start, c.page_end) for c in expected
     ]
     assert chunks[0].page_start == 1 and chunks[-1].page_end == len(pages)
+
+
+def test_headed_sections_are_chunked_one_heading_at_a_time(
+    chunker: Chunker, tokenizer: SentenceTransformerEmbedder
+) -> None:
+    lines = sentences(30)
+    sections = [
+        Section("Kettle guide", page=1),
+        Section("Safety\n\n" + " ".join(lines[:3]), page=1, heading="Safety"),
+        Section("Descaling\n\n" + " ".join(lines[3:14]), page=1, heading="Care › Descaling"),
+        Section(" ".join(lines[14:26]), page=2, heading="Care › Descaling"),
+        Section("Storage\n\n" + " ".join(lines[26:]), page=2, heading="Care › Storage"),
+    ]
+    doc = document("", kind="pdf", title="Kettle Guide", pages=None)
+    doc.sections = sections
+    chunks = chunker.chunk(doc, version=1)
+
+    prefixes = [c.embed_text.split("\n\n", 1)[0] for c in chunks]
+    assert prefixes[0] == "Kettle Guide"
+    assert prefixes[1] == "Kettle Guide › Safety"
+    assert set(prefixes[2:-1]) == {"Kettle Guide › Care › Descaling"}
+    assert prefixes[-1] == "Kettle Guide › Care › Storage"
+    descaling = [c for c in chunks if c.embed_text.startswith("Kettle Guide › Care › Descaling")]
+    assert len(descaling) >= 2 and (descaling[0].page_start, descaling[-1].page_end) == (1, 2)
+    assert chunks[-1].text.startswith("Storage") and chunks[-1].page_start == 2
+    for chunk in chunks:
+        assert token_count(tokenizer, chunk.embed_text) <= chunker.chunk_tokens
+        owners = {s.heading for s in sections if chunk.text in s.text or s.text in chunk.text}
+        assert len(owners) <= 1  # over the page break of one heading, neither holds the other
+        assert not ("Safety" in chunk.text and "Descaling" in chunk.text)
+
+
+def test_documents_without_headings_are_chunked_as_before(chunker: Chunker) -> None:
+    pages = [paragraphs(12), paragraphs(12, seed=3)]
+    plain = document("", kind="pdf", title="Kettle Guide", pages=pages)
+    headed = document("", kind="pdf", title="Kettle Guide", pages=pages)
+    headed.sections = [Section(s.text, page=s.page, heading=None) for s in plain.sections]
+    assert chunker.chunk(plain, version=1) == chunker.chunk(headed, version=1)

@@ -226,3 +226,60 @@ def test_clean_document_unpaginated_keeps_lines() -> None:
     cleaned = clean_document(doc)
     assert [s.text for s in cleaned.sections] == ["How do I\nreset it?", "Hold the pin."]
     assert all(s.page is None for s in cleaned.sections)
+
+
+def test_clean_pages_removes_a_multi_line_header_of_two_pages() -> None:
+    header = "Kettle guide\nhelp.harborpine.example\n"
+    pages = [header + "Fill the kettle.\n1.\nBoil.", header + "Descale it.\n2.\nRinse."]
+    # The header goes; "1." and "2." recur as list markers, never as page furniture.
+    assert clean_pages(pages) == ["Fill the kettle.\n1. Boil.", "Descale it.\n2. Rinse."]
+
+
+def test_clean_pages_keeps_list_items_one_to_a_line() -> None:
+    page = (
+        "Use bulbs of 9 W or less:\n"
+        "• LED bulbs with an E27 screw base, which last the longest\n"
+        "and stay cool;\n"
+        "•\n"
+        "halogen bulbs marked for enclosed fittings;\n"
+        "o never incandescent bulbs.\n"
+        "1. Unplug the lamp.\n"
+        "2. Wipe the base with a damp cloth and dry it at once with a\n"
+        "soft towel.\n"
+        "a) Then plug it in again.\n"
+        "The shade can discolour."
+    )
+    assert clean_pages([page])[0].split("\n") == [
+        "Use bulbs of 9 W or less:",
+        "• LED bulbs with an E27 screw base, which last the longest and stay cool;",
+        "• halogen bulbs marked for enclosed fittings;",
+        "o never incandescent bulbs.",
+        "1. Unplug the lamp.",
+        "2. Wipe the base with a damp cloth and dry it at once with a soft towel.",
+        "a) Then plug it in again.",
+        "The shade can discolour.",
+    ]
+
+
+def test_clean_pages_keeps_the_hyphen_of_a_compound_split_at_a_line_end() -> None:
+    assert clean_pages(["Your out-\nof-pocket costs and your infor-\nmation."]) == [
+        "Your out-of-pocket costs and your information."
+    ]
+
+
+def test_clean_document_keeps_the_sections_of_a_page_and_their_headings() -> None:
+    header = "ACME Guide\nhelp.acme.example"
+    sections = [
+        Section(f"{header}\nIntro text.", page=1),
+        Section("Safety\n\nUnplug it\nfirst.", page=1, heading="Safety"),
+        Section(f"{header}\nKeep it dry.", page=2, heading="Safety"),
+        Section("Care\n\nWipe it.\nPage 2", page=2, heading="Care"),
+        Section(f"{header}\nPage 3", page=3, heading="Care"),
+    ]
+    cleaned = clean_document(_doc(sections))
+    assert [(s.page, s.heading, s.text) for s in cleaned.sections] == [
+        (1, None, "Intro text."),
+        (1, "Safety", "Safety\n\nUnplug it first."),
+        (2, "Safety", "Keep it dry."),
+        (2, "Care", "Care\n\nWipe it."),
+    ]
