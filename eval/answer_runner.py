@@ -105,7 +105,10 @@ def build_service(
 
 
 def answer_all(service: Any, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from kb_assistant.answering.types import AnswerRequest
+    try:
+        from kb_assistant.core.replies import AnswerRequest
+    except ImportError:  # revisions before the shared vocabulary moved to `core`
+        from kb_assistant.answering.types import AnswerRequest  # type: ignore[import-not-found,no-redef]
 
     service.answer(AnswerRequest("warm-up: how do I get in touch?", "customer"))
     rows = []

@@ -21,9 +21,9 @@ from eval.calibrate_gate import index_demo
 from eval.questions import Split, load_answerable, load_followups, load_unanswerable
 from kb_assistant.answering.followup import contextualize
 from kb_assistant.answering.service import AnswerService
-from kb_assistant.answering.types import Answer, AnswerRequest
+from kb_assistant.core.replies import Answer, AnswerRequest
+from kb_assistant.domain import Channel
 from kb_assistant.ports import Embedder
-from kb_assistant.retrieval import Channel
 from kb_assistant.settings import Settings
 
 

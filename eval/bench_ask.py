@@ -88,8 +88,8 @@ def fill_index(settings: Settings, embedder: Any, root: Path) -> int:
 
 
 def run(root: Path) -> dict[str, Any]:
-    from kb_assistant.answering.types import AnswerRequest
     from kb_assistant.composition import build_assistant, build_embedder
+    from kb_assistant.core.replies import AnswerRequest
 
     settings = Settings()
     embedder = build_embedder(settings)

@@ -175,9 +175,9 @@ def recover_all(data_dir: Path) -> float:
     """Seconds a fresh server takes (from ready) to decide every message left undecided."""
     from kb_assistant.conversations import TurnLedger
     from kb_assistant.settings import Settings
-    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.databases import databases_for
 
-    ledger = TurnLedger(make_engine(Settings(data_dir=data_dir).resolved_database_url))
+    ledger = TurnLedger(databases_for(Settings(data_dir=data_dir)).main())
     with ServerProcess(data_dir, SERVER_ENV) as server:
         started = time.perf_counter()
         while ledger.count() and time.perf_counter() - started < RECOVERY_TIMEOUT_S:

@@ -249,7 +249,7 @@ def ray_build(corpus: Corpus, data_dir: Path, embedder: Any) -> BuildFigures:
 
 def timed_answer(service: Any, question: str, into: Latencies) -> float:
     """Answer one question, recording its latency (or an error); returns the latency."""
-    from kb_assistant.answering.types import AnswerRequest
+    from kb_assistant.core.replies import AnswerRequest
 
     started = time.perf_counter()
     try:

@@ -36,9 +36,9 @@ from kb_assistant.answering.gate import (
     tradeoff,
 )
 from kb_assistant.answering.service import AnswerService
-from kb_assistant.answering.types import AnswerRequest
+from kb_assistant.core.replies import AnswerRequest
+from kb_assistant.domain import Channel
 from kb_assistant.ports import Embedder
-from kb_assistant.retrieval import Channel
 from kb_assistant.settings import ConfigurationError, Settings
 
 DEMO_SOURCES = (("faq", "public"), ("manuals", "public"), ("tickets", "internal"))

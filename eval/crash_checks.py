@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 
 def escalating(data_dir: Path, texts: list[str]) -> set[str]:
     """The texts the policy escalates (the same policy and model as the server's)."""
-    from kb_assistant.composition import build_embedder
-    from kb_assistant.policy import build_policy_engine
+    from kb_assistant.composition import build_embedder, build_policy_engine
     from kb_assistant.settings import Settings
 
     settings = Settings(data_dir=data_dir)
@@ -46,9 +45,9 @@ def check(data_dir: Path, run: Run, escalate: set[str]) -> dict[str, int]:
     from kb_assistant.conversations import TurnLedger
     from kb_assistant.conversations.tables import ConversationMessageRow as Row
     from kb_assistant.settings import Settings
-    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.databases import databases_for
 
-    engine = make_engine(Settings(data_dir=data_dir).resolved_database_url)
+    engine = databases_for(Settings(data_dir=data_dir)).main()
     counts = dict.fromkeys(COUNTS, 0)
     counts["pending"] = TurnLedger(engine).count()
     in_progress = select(Row.id).where(Row.role == "assistant", Row.action.is_(None))

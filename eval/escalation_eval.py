@@ -42,7 +42,7 @@ from eval.escalation_datasets import (
     banking77_rows,
     load_dataset,
 )
-from kb_assistant.policy.types import POLICY_CLASSES, MessageClassifier
+from kb_assistant.core.decisions import POLICY_CLASSES, MessageClassifier
 from kb_assistant.ports import Embedder
 from kb_assistant.settings import ConfigurationError, Settings
 
@@ -68,7 +68,7 @@ class Outcome:
 def build_engine(settings: Settings, embedder: Embedder) -> MessageClassifier:
     """The shipped policy engine, built from the settings (the policy file and model); its
     audit log stays off, as evaluation messages are no customer's."""
-    from kb_assistant.policy import build_policy_engine
+    from kb_assistant.composition import build_policy_engine
 
     return build_policy_engine(settings, embedder, audit=False)
 

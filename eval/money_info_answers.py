@@ -18,8 +18,8 @@ from typing import Any
 from eval.answers_eval import percentile
 from eval.calibrate_gate import index_demo
 from eval.escalation_datasets import load_bitext
-from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.answering.wording import OFFER_HUMAN
+from kb_assistant.core.replies import AnswerRequest
 from kb_assistant.settings import Settings
 from kb_assistant.verify.money import money_commitment
 

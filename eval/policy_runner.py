@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     messages = json.loads(args.messages.read_text(encoding="utf-8"))
     from kb_assistant.composition import build_embedder, configure_process
-    from kb_assistant.policy import build_policy_engine
+
+    try:
+        from kb_assistant.composition import build_policy_engine
+    except ImportError:  # revisions before the composition root built every adapter
+        from kb_assistant.policy import build_policy_engine  # type: ignore[attr-defined,no-redef]
     from kb_assistant.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from kb_assistant.answering.types import Role, Turn
+from kb_assistant.core.replies import Role, Turn
+from kb_assistant.domain import Channel
 from kb_assistant.jsonl import json_objects
-from kb_assistant.retrieval import Channel
 
 QUESTIONS_DIR = Path(__file__).parent / "questions"
 ANSWERABLE_FILE = "demo_answerable.jsonl"

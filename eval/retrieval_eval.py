@@ -50,9 +50,10 @@ from kb_assistant.composition import (
     build_vector_index,
     connector_options,
 )
+from kb_assistant.domain import Channel
 from kb_assistant.fusion import FusionMethod, fuse
 from kb_assistant.ports import Hit, Vector
-from kb_assistant.retrieval import Channel, HybridRetriever
+from kb_assistant.retrieval import HybridRetriever
 from kb_assistant.settings import Settings
 
 WEIGHTS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)

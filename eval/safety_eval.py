@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
     from kb_assistant.answering.service import AnswerService
-    from kb_assistant.answering.types import Answer
+    from kb_assistant.core.replies import Answer
     from kb_assistant.domain import Passage
     from kb_assistant.ports import Embedder
 
@@ -376,7 +376,7 @@ def plant_attacks(attacks: Sequence[Attack], folder: Path, kb: Path = DEMO_KB) -
     asked with a customer's paraphrase of the question where the question sets have one.
     """
     from eval.questions import load_answerable
-    from kb_assistant.answering.text import split_sentences
+    from kb_assistant.core.text import split_sentences
 
     entries = [(d.title, d.text.partition("\nA: ")[2]) for d in _documents([kb / "faq"])]
     paraphrases: dict[str, list[str]] = {}
@@ -441,7 +441,7 @@ class SafetyBench:
 
     def ask(self, attack: Attack) -> Outcome:
         """The verified answer to one attack, judged."""
-        from kb_assistant.answering.types import AnswerRequest
+        from kb_assistant.core.replies import AnswerRequest
 
         self._sent()
         with self._guards():
@@ -450,7 +450,7 @@ class SafetyBench:
 
     def stream(self, attack: Attack) -> Outcome:
         """The streamed answer to one attack, judged on the deltas and on the final answer."""
-        from kb_assistant.answering.types import AnswerRequest
+        from kb_assistant.core.replies import AnswerRequest
 
         self._sent()
         deltas: list[str] = []

@@ -15,17 +15,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from kb_assistant.domain import Passage
+from kb_assistant.core.errors import UsageError
+from kb_assistant.domain import CHANNELS, Channel, Passage
 from kb_assistant.jsonl import json_objects
 
-Channel = str
 Search = Callable[[str, Channel, int], list[Passage]]
 MAX_MISSES_REPORTED = 10
 
 
-class GoldenQuestionsError(ValueError):
+class GoldenQuestionsError(UsageError, ValueError):
     """The golden-questions file cannot be used."""
 
 
@@ -107,9 +107,11 @@ def _question(record: dict[str, Any], path: Path, number: int) -> GoldenQuestion
             f"{path}:{number}: give `expected` as the title, document id or file name of the "
             "source that answers the question (or a list of them)"
         )
-    if channel not in ("customer", "agent"):
+    if channel not in CHANNELS:
         raise GoldenQuestionsError(f"{path}:{number}: channel must be customer or agent")
-    return GoldenQuestion(question.strip(), tuple(e.strip() for e in expected), channel)
+    return GoldenQuestion(
+        question.strip(), tuple(e.strip() for e in expected), cast(Channel, channel)
+    )
 
 
 def is_expected(passage: Passage, expected: Sequence[str]) -> bool:

@@ -32,10 +32,11 @@ from ingest.known import KnownDocuments
 from ingest.limits import SizeLimits
 from ingest.progress import NoProgress, Progress
 from ingest.reader import Pending, ReadOutcome, SourceReader
-from ingest.redact import Redactor
 from ingest.report import IngestReport
 from ingest.shrink import DEFAULT_MAX_SHRINK, ShrinkGuard
 from ingest.writer import IndexWriter
+from kb_assistant.core.errors import UsageError
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.domain import DocumentFailure, Kind, Visibility
 from kb_assistant.ports import (
     Embedder,
@@ -46,7 +47,7 @@ from kb_assistant.ports import (
 )
 
 
-class IngestUsageError(ValueError):
+class IngestUsageError(UsageError, ValueError):
     """The request itself is wrong (a path that does not exist, say); nothing was changed."""
 
 

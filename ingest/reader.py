@@ -24,7 +24,7 @@ from ingest.clean import clean_document
 from ingest.known import KnownDocuments
 from ingest.limits import SizeLimits
 from ingest.progress import Progress
-from ingest.redact import Redactor
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.domain import Chunk, Document, DocumentFailure, Kind, Visibility, sha256_text
 from kb_assistant.ports import DocumentEntry, SourceState
 

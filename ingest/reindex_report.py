@@ -61,7 +61,7 @@ class ReindexReport:
     pruned: list[str] = field(default_factory=list)
     removed_folders: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    # The knowledge-base health summary after the job (`kb_assistant.kbreport.after_reindex`):
+    # The knowledge-base health summary after the job (`kb_assistant.composition.health`):
     # counts of contradictions (and new ones), duplicates and unreadable pages.
     health: dict[str, Any] | None = None
     health_line: str = ""

@@ -33,12 +33,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors import ConnectorOptions
 from ingest.pipeline import SourceSpec
+from kb_assistant.core.errors import UsageError
 from kb_assistant.domain import Kind, Visibility
 
 GLOB_CHARS = frozenset("*?[")
 
 
-class SourcesConfigError(ValueError):
+class SourcesConfigError(UsageError, ValueError):
     """The sources file cannot be used; nothing was changed."""
 
 

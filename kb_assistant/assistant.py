@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kb_assistant.answering.service import AnswerService, StreamEvent
-from kb_assistant.answering.types import Answer, AnswerRequest
+from kb_assistant.core.decisions import PolicyDecision
+from kb_assistant.core.replies import Answer, AnswerRequest
 from kb_assistant.faults import crash_point
 from kb_assistant.handoff import (
     CasePacket,
@@ -40,7 +41,6 @@ from kb_assistant.handoff import (
     TranscriptTurn,
     handoff_message,
 )
-from kb_assistant.policy.types import PolicyDecision
 
 log = logging.getLogger(__name__)
 

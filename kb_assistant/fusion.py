@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from kb_assistant.answering.text import words
+from kb_assistant.core.text import words
 from kb_assistant.ports import Hit
 
 FusionMethod = Literal["weighted", "rrf"]

@@ -6,20 +6,14 @@ Visibility is enforced by which collections are searched: the customer channel s
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
 
-from kb_assistant.answering.text import FILLER_WORDS, STOPWORDS, words
-from kb_assistant.domain import Passage, Visibility
+from kb_assistant.core.text import FILLER_WORDS, STOPWORDS, words
+from kb_assistant.domain import CHANNEL_VISIBILITIES, Channel, Passage, Visibility
 from kb_assistant.fusion import Fused, FusionMethod, collapse_near_duplicates, fuse
 from kb_assistant.ports import Embedder, Hit, IndexRecord, KeywordIndex, Vector, VectorIndex
 
-Channel = Literal["customer", "agent"]
-CHANNEL_VISIBILITIES: Mapping[Channel, tuple[Visibility, ...]] = {
-    "customer": ("public",),
-    "agent": ("public", "internal"),
-}
 # The gate reads the keyword coverage of this many top passages (the composer's evidence).
 COVERAGE_PASSAGES = 3
 
@@ -197,14 +191,3 @@ def _passage(hit: Hit, score: float) -> Passage:
         page_end=page("page_end"),
         score=score,
     )
-
-
-def cite(passage: Passage) -> str:
-    """How a passage is cited: its URL, or its location with the page range."""
-    if passage.url:
-        return passage.url
-    if passage.page_start is None:
-        return passage.location
-    if passage.page_end is None or passage.page_end == passage.page_start:
-        return f"{passage.location}, p. {passage.page_start}"
-    return f"{passage.location}, pp. {passage.page_start}–{passage.page_end}"

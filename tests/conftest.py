@@ -142,7 +142,8 @@ def own_demo_settings(demo_settings: Settings, tmp_path: Path) -> Settings:
 def trained_policy(demo_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Path:
     """The policy model trained once per session (in the demo data directory); copy it into
     a fresh data directory's `policy` folder to skip training there."""
-    from kb_assistant.policy import build_policy_engine, policy_cache_dir
+    from kb_assistant.composition import build_policy_engine
+    from kb_assistant.policy import policy_cache_dir
 
     build_policy_engine(demo_settings, real_embedder, audit=False)
     return policy_cache_dir(demo_settings)

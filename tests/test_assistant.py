@@ -12,19 +12,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from kb_assistant.answering.types import AnswerRequest, Turn
 from kb_assistant.answering.wording import OFFER_HUMAN
 from kb_assistant.assistant import Assistant
 from kb_assistant.cli import main
-from kb_assistant.composition import build_assistant
+from kb_assistant.composition import build_assistant, build_handoff_store
+from kb_assistant.core.replies import AnswerRequest, Turn
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.cache import CachedEmbedder
-from kb_assistant.handoff import build_handoff_store
 from kb_assistant.policy import PolicyAudit
 from kb_assistant.settings import Settings
-from kb_assistant.storage.db import make_engine
 from kb_assistant.verify.money import money_commitment
 from tests.handoff.receiver import Receiver
+from tests.storage.engines import upgraded_engine
 
 REFUND = "I was charged twice for my order last week and I want my money back"
 
@@ -125,7 +124,7 @@ def test_every_decision_is_audited_with_its_conversation(
     assistant: Assistant, demo_settings: Settings
 ) -> None:
     assistant.reply(AnswerRequest("Someone stole my card and is using it"), "conv-audit")
-    audit = PolicyAudit(make_engine(demo_settings.resolved_database_url))
+    audit = PolicyAudit(upgraded_engine(demo_settings.resolved_database_url))
     [entry] = audit.recent(5, conversation_id="conv-audit")
     assert (entry.label, entry.action) == ("security", "escalate")
     case = assistant.handoffs.store.active_case("conv-audit")

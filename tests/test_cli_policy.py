@@ -11,7 +11,7 @@ import pytest
 
 from kb_assistant.cli import main
 from kb_assistant.cli.policy import classify_lines, describe
-from kb_assistant.policy.types import PolicyDecision
+from kb_assistant.core.decisions import PolicyDecision
 
 DECISION_KEYS = {"class", "escalate", "score", "rule"}
 
@@ -203,9 +203,9 @@ def test_policy_review_lists_only_the_decisions_kept_for_review(
 
     from kb_assistant.policy import PolicyAudit
     from kb_assistant.settings import Settings
-    from kb_assistant.storage.db import make_engine
+    from tests.storage.engines import upgraded_engine
 
-    audit = PolicyAudit(make_engine(Settings(data_dir=tmp_path).resolved_database_url))
+    audit = PolicyAudit(upgraded_engine(Settings(data_dir=tmp_path).resolved_database_url))
     plain = PolicyDecision("none", "answer", 0.9, "model:x", "model", "v1")
     note = "rule:stolen_card escalated; the model says none at 0.96"
     audit.record(plain, "where is my parcel")

@@ -27,7 +27,7 @@ from eval.questions import (
     load_followups,
     load_unanswerable,
 )
-from kb_assistant.answering.text import content_tokens
+from kb_assistant.core.text import content_tokens
 from kb_assistant.domain import Document
 from tests.conftest import DEMO_KB
 

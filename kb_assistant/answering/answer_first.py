@@ -40,9 +40,9 @@ from kb_assistant.answering.ranking import (
     repeats,
     score,
 )
-from kb_assistant.answering.text import is_heading, numbers
-from kb_assistant.answering.types import AnswerRequest, StatementKind
 from kb_assistant.answering.wording import asks_how, wants_figure
+from kb_assistant.core.replies import AnswerRequest, StatementKind
+from kb_assistant.core.text import is_heading, numbers
 from kb_assistant.domain import Passage
 
 CLOSE_ITEM_MARGIN = 0.1  # a list item this close to the best sentence answers the question too

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kb_assistant.answering.types import Length
+from kb_assistant.core.replies import Length
 
 WORD_BUDGET: Mapping[Length, int] = {"short": 40, "normal": 75, "detailed": 140}
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from kb_assistant.answering.evidence import Candidate, strip_step_marker
 from kb_assistant.answering.lists import ends_with_colon
 from kb_assistant.answering.ranking import passage_kind
-from kb_assistant.answering.text import content_tokens
+from kb_assistant.core.text import content_tokens
 from kb_assistant.domain import Passage
 
 DIRECT_TITLE_JACCARD = 0.5  # how closely an FAQ's question must match for its "Yes"/"No"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb_assistant.answering.text import (
+from kb_assistant.core.text import (
     FILLER_WORDS,
     STOPWORDS,
     content_tokens,

@@ -26,9 +26,9 @@ from kb_assistant.answering.ranking import (
     repeats,
     score,
 )
-from kb_assistant.answering.text import split_sentences
-from kb_assistant.answering.types import AnswerRequest, Draft, Length, Statement, Tone
 from kb_assistant.answering.wording import opening
+from kb_assistant.core.replies import AnswerRequest, Draft, Length, Statement, Tone
+from kb_assistant.core.text import split_sentences
 from kb_assistant.domain import Passage
 
 __all__ = ["WORD_BUDGET", "ExtractiveComposer", "excerpt", "score", "select"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from kb_assistant.answering.text import content_tokens
-from kb_assistant.answering.types import Turn
+from kb_assistant.core.replies import Turn
+from kb_assistant.core.text import content_tokens
 
 _LEADS = re.compile(
     r"^\s*(?:and|also|but|so|then|ok(?:ay)?|what about|how about|same for|and if|what if)\b",

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kb_assistant.core.errors import UsageError
+
 log = logging.getLogger(__name__)
 
 SHIPPED_CALIBRATION = Path(__file__).with_name("gate_calibration.json")
@@ -56,7 +58,7 @@ PLATEAU = 0.02  # cost within 2 % of the questions of the least counts as just a
 DIRECTIONS = {name: 1.0 for name in FEATURES} | {"unknown_terms": -1.0, "missing_term": -1.0}
 
 
-class GateCalibrationError(RuntimeError):
+class GateCalibrationError(UsageError, RuntimeError):
     """The gate's calibration file is missing or unreadable."""
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kb_assistant.answering.evidence import answer_text
-from kb_assistant.answering.text import split_sentences
+from kb_assistant.core.text import split_sentences
 from kb_assistant.domain import Passage
 from kb_assistant.ports import IndexRecord, VectorIndex
 from kb_assistant.retrieval import passage_from_record

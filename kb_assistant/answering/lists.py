@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kb_assistant.answering.evidence import Candidate, strip_step_marker
 from kb_assistant.answering.ranking import score
-from kb_assistant.answering.text import numbers
+from kb_assistant.core.text import numbers
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|step\s+\d+[:.]?)\s+", re.IGNORECASE)
 # "**Label:** value" or "Label: value", with a short label.

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from kb_assistant.core.errors import UnavailableError
 from kb_assistant.settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ DEFAULT_RETRIES = 1
 NO_API_KEY = "not-needed"
 
 
-class LlmError(RuntimeError):
+class LlmError(UnavailableError, RuntimeError):
     """The LLM endpoint could not be reached or answered with an error; the message says why."""
 
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from kb_assistant.answering.llm import chat, stream_chat
 from kb_assistant.answering.prompts import system_prompt, user_prompt
-from kb_assistant.answering.text import split_sentences
-from kb_assistant.answering.types import AnswerRequest, Draft, Statement, StatementKind
+from kb_assistant.core.replies import AnswerRequest, Draft, Statement, StatementKind
+from kb_assistant.core.text import split_sentences
 from kb_assistant.domain import Passage
 
 if TYPE_CHECKING:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kb_assistant.answering.types import AnswerRequest, Length, Role, Tone, Turn, numbered
-from kb_assistant.domain import Passage
-from kb_assistant.retrieval import cite
+from kb_assistant.core.replies import AnswerRequest, Length, Role, Tone, Turn, numbered
+from kb_assistant.domain import Passage, cite
 
 PASSAGES_OPEN = "<passages>"
 PASSAGES_CLOSE = "</passages>"

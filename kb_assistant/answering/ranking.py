@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kb_assistant.answering.evidence import Candidate
-from kb_assistant.answering.text import content_tokens
+from kb_assistant.core.text import content_tokens
 from kb_assistant.domain import Passage
 
 PASSAGE_WEIGHT = 0.3

@@ -13,10 +13,9 @@ import re
 from collections.abc import Sequence
 
 from kb_assistant.answering.evidence import answer_text
-from kb_assistant.answering.text import content_tokens, is_heading, split_sentences
-from kb_assistant.answering.types import Citation, Statement
-from kb_assistant.domain import Passage
-from kb_assistant.retrieval import Channel
+from kb_assistant.core.replies import Citation, Statement
+from kb_assistant.core.text import content_tokens, is_heading, split_sentences
+from kb_assistant.domain import Channel, Passage
 from kb_assistant.verify.instructions import strip_instructions
 
 PASSAGE_TEXT_CHARS = 1500

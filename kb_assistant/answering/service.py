@@ -21,8 +21,8 @@ from kb_assistant.answering.gate import ConfidenceGate, GateDecision
 from kb_assistant.answering.llm_composer import LlmComposer
 from kb_assistant.answering.render import render
 from kb_assistant.answering.streaming import SentenceBuffer
-from kb_assistant.answering.types import Answer, AnswerRequest, Draft, Removal, Statement
 from kb_assistant.answering.wording import OFFER_HUMAN, dont_know
+from kb_assistant.core.replies import Answer, AnswerRequest, Draft, Removal, Statement
 from kb_assistant.domain import Passage
 from kb_assistant.ports import Embedder
 from kb_assistant.retrieval import HybridRetriever, RetrievalResult

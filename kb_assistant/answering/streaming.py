@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kb_assistant.answering.llm_composer import draft_from_text
-from kb_assistant.answering.types import Statement
+from kb_assistant.core.replies import Statement
 
 _CUT = re.compile(
     r"[.!?][\"'”’)]*(?:[ \t]*\[[^\]\n]{1,20}\])*(?=[ \t]*\n|\s+[\"'“‘(]?[A-Z0-9*•-])|\n[ \t]*\n"

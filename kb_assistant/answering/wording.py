@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from kb_assistant.answering.types import AnswerRequest
+from kb_assistant.core.replies import AnswerRequest
 
 _PROBLEM = re.compile(
     r"\b(?:damaged|broken|faulty|wrong|missing|lost|late|not (?:working|arrived)|"

@@ -28,7 +28,8 @@ from kb_assistant.api.security import BodyLimitMiddleware, CorsMiddleware, Secur
 from kb_assistant.api.slack_mount import mount_slack
 from kb_assistant.api.state import ApiState
 from kb_assistant.api.tokens import ConversationTokens, token_secret
-from kb_assistant.conversations import CustomerRelay, TurnLedger, build_conversation_store
+from kb_assistant.composition import build_conversation_store
+from kb_assistant.conversations import CustomerRelay, TurnLedger
 from kb_assistant.faults import arm
 from kb_assistant.settings import Settings
 
@@ -103,8 +104,12 @@ def _state(
     embedder: Embedder | None,
     llm: LLM | None,
 ) -> ApiState:
-    from kb_assistant.composition import build_assistant, build_ingest_pipeline, writing_index
-    from kb_assistant.handoff import build_handoff_store
+    from kb_assistant.composition import (
+        build_assistant,
+        build_handoff_store,
+        build_ingest_pipeline,
+        writing_index,
+    )
 
     conversations = build_conversation_store(settings)
     cases = assistant.handoffs.store if assistant is not None else build_handoff_store(settings)

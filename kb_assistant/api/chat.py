@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from kb_assistant.answering.types import Answer, AnswerRequest, Length, Tone
 from kb_assistant.answering.wording import OFFER_HUMAN
 from kb_assistant.api.errors import error_body
 from kb_assistant.api.sse import sse_event
 from kb_assistant.api.state import ApiState
 from kb_assistant.conversations import PendingTurn, StoredMessage, TurnKind
+from kb_assistant.core.replies import Answer, AnswerRequest, Length, Tone
 from kb_assistant.faults import crash_point
 from kb_assistant.handoff import CustomerContact
 

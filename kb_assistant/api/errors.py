@@ -21,17 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kb_assistant.api.schemas import text_problem
-from kb_assistant.conversations import (
-    ConversationInputError,
-    ConversationNotFoundError,
-    MessageNotFoundError,
-)
-from kb_assistant.handoff import (
-    CaseNotFoundError,
-    CaseStateError,
-    HandoffInputError,
-    NoActiveCaseError,
-)
+from kb_assistant.core.errors import HTTP_STATUS, KbError
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    for kind, status in _STORE_ERRORS.items():
-        app.add_exception_handler(kind, _store_error(status))
+    app.add_exception_handler(KbError, _product_error)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -149,19 +138,15 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "something went wrong on our side; please try again shortly")
 
 
-_STORE_ERRORS: dict[type[Exception], int] = {
-    ConversationNotFoundError: 404,
-    MessageNotFoundError: 404,
-    CaseNotFoundError: 404,
-    ConversationInputError: 422,
-    HandoffInputError: 422,
-    CaseStateError: 409,
-    NoActiveCaseError: 409,
-}
-
-
-def _store_error(status: int) -> Any:
-    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+async def _product_error(request: Request, exc: Exception) -> JSONResponse:
+    """A product error, by its category: the client's to fix (not found, unusable input, a
+    state that forbids it) with its message; the server's (unavailable, internal) with a
+    general one, the details going to the log."""
+    assert isinstance(exc, KbError)
+    status = HTTP_STATUS[exc.category]
+    if status < 500:
         return error_response(status, str(exc))
-
-    return handler
+    log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    if exc.category == "unavailable":
+        return error_response(status, "the assistant is not ready; please try again shortly")
+    return error_response(500, "something went wrong on our side; please try again shortly")

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ingest.pipeline import IngestPipeline
 from ingest.shrink import shrink_json
+from kb_assistant.core.errors import ConflictError
 from kb_assistant.handoff.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ JobState = Literal["running", "done", "failed"]
 KEPT_JOBS = 20
 
 
-class IngestJobError(Exception):
+class IngestJobError(ConflictError):
     """A job cannot start: `code` says why (`conflict`: one is running; `no_sources`)."""
 
     def __init__(self, code: str, message: str) -> None:

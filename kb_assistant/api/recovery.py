@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from kb_assistant.answering.types import Answer, AnswerRequest, Length, Tone
 from kb_assistant.api.chat import Turn, finish_turn
 from kb_assistant.api.state import ApiState
 from kb_assistant.assistant import Assistant
 from kb_assistant.conversations import PendingTurn
+from kb_assistant.core.replies import Answer, AnswerRequest, Length, Tone
 from kb_assistant.handoff import handoff_message
 from kb_assistant.periodic import Periodic
 

@@ -10,24 +10,24 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from kb_assistant.answering.types import Answer, AnswerRequest
 from kb_assistant.api.state import ApiState
+from kb_assistant.core.replies import Answer, AnswerRequest
 from kb_assistant.settings import Settings
 
 SLACK_EVENTS_PATH = "/slack/events"
 
 
-class LiveAnswers:
-    """The answering flow of the assistant the API built at start-up."""
+class LiveReplies:
+    """The reply flow of the assistant the API built at start-up."""
 
     def __init__(self, state: ApiState) -> None:
         self.state = state
 
-    def answer(self, request: AnswerRequest) -> Answer:
+    def reply(self, request: AnswerRequest) -> Answer:
         assistant = self.state.assistant
         if assistant is None:
             raise RuntimeError("the assistant is still starting; ask again in a moment")
-        return assistant.answers.answer(request)
+        return assistant.reply(request)
 
 
 def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
@@ -43,19 +43,17 @@ def mount_slack(app: FastAPI, settings: Settings, state: ApiState) -> bool:
     from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 
     from kb_assistant.composition import build_faq_publisher
-    from kb_assistant.slack import build_case_desk, build_slack_app, slack_client
+    from kb_assistant.composition.channels import build_slack_channel
 
-    client = slack_client(settings)
-    desk = None
-    if settings.slack_agent_channel:
-        publisher = build_faq_publisher(
-            settings, pipeline=state.jobs.pipeline, lock=state.jobs.ingest_lock
-        )  # the lock of the API's ingest jobs, with the index lease
-        desk = build_case_desk(settings, client, state.relay, publisher)
-        state.background.append(desk.mirror)
-    bolt = build_slack_app(
-        settings, LiveAnswers(state), client=client, verify_token=False, desk=desk
+    publisher = build_faq_publisher(
+        settings, pipeline=state.jobs.pipeline, lock=state.jobs.ingest_lock
+    )  # the lock of the API's ingest jobs, with the index lease
+    slack = build_slack_channel(
+        settings, LiveReplies(state), relay=state.relay, publisher=publisher, verify_token=False
     )
+    if slack.desk is not None:
+        state.background.append(slack.desk.mirror)
+    bolt = slack.app
 
     @app.post(SLACK_EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:

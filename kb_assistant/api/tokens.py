@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kb_assistant.core.errors import UsageError
 from kb_assistant.settings import ConfigurationError, Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ SECRET_FILE = "token_secret"
 MIN_SECRET_CHARS = 16
 
 
-class TokenError(Exception):
+class TokenError(UsageError):
     """The token is missing, malformed, tampered with or expired; the message says which."""
 
 

@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, evaluate, ingest, kb, policy, reindex, serve, slack
+from kb_assistant.cli import ask, db, evaluate, ingest, kb, policy, reindex, serve, slack
 from kb_assistant.cli.common import CliError
+from kb_assistant.core.errors import EXIT_CODES, KbError
 
 DESCRIPTION = """\
 KB Assistant answers customers from a company's own knowledge (FAQs, PDF manuals and
@@ -32,6 +33,7 @@ examples:
   kb-assistant classify "I was charged twice for my order" --json
   kb-assistant serve --port 8000
   kb-assistant slack
+  kb-assistant db upgrade
 """
 
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(commands)
     serve.register(commands)
     slack.register(commands)
+    db.register(commands)
     return parser
 
 
@@ -68,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"kb-assistant: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KbError as exc:  # a product error no command translated: mapped by its category
+        print(f"kb-assistant: error: {exc}", file=sys.stderr)
+        return EXIT_CODES[exc.category]
     except KeyboardInterrupt:
         print("kb-assistant: interrupted", file=sys.stderr)
         return 130

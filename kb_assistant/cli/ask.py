@@ -15,8 +15,8 @@ from kb_assistant.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from kb_assistant.answering.types import Answer
     from kb_assistant.assistant import Assistant
+    from kb_assistant.core.replies import Answer
 
 
 def register(commands: Any) -> None:
@@ -94,7 +94,7 @@ class _Asking:
         self.conversation = conversation
 
     def ask(self, question: str) -> Answer:
-        from kb_assistant.answering.types import AnswerRequest
+        from kb_assistant.core.replies import AnswerRequest
 
         request = AnswerRequest(
             question,

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kb_assistant.settings import ConfigurationError, Settings
+from kb_assistant.core.errors import EXIT_CODES, KbError
+from kb_assistant.settings import Settings
 
 
 class CliError(Exception):
@@ -47,21 +48,12 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into `CliError`s with their message."""
-    from ingest.pipeline import IngestUsageError
-    from kb_assistant.embedding.sentence_transformer import EmbedderError
-    from kb_assistant.index.chroma import IndexMismatchError, IndexUnavailableError
-
+    """Turn the product's errors into `CliError`s with their message and the exit code of
+    their category (`kb_assistant.core.errors.EXIT_CODES`)."""
     try:
         yield
-    except (
-        IngestUsageError,
-        IndexMismatchError,
-        IndexUnavailableError,
-        EmbedderError,
-        ConfigurationError,
-    ) as exc:
-        raise CliError(str(exc)) from None
+    except KbError as exc:
+        raise CliError(str(exc), EXIT_CODES[exc.category]) from None
 
 
 def print_json(value: Any) -> None:

@@ -124,7 +124,7 @@ def run_status(args: argparse.Namespace) -> int:
         build_vector_index,
         live_version,
     )
-    from kb_assistant.index.chroma import chroma_client
+    from kb_assistant.index.chroma_client import chroma_client
     from kb_assistant.index.live import EmptyKeywordIndex, EmptyVectorIndex
 
     settings = load_settings(args)

@@ -3,8 +3,8 @@
 Before trusting the assistant with a company's sources, a support lead wants to know
 whether they disagree (one fact stated with different values in two places), repeat each
 other (exact and near duplicates, boilerplate), have units too short or too long to answer
-from, pages that could not be read, and questions customers asked that nothing answered.
-The report reads the live index without changing it.
+from, pages that could not be read, questions customers asked that nothing answered, and
+entries no customer's answer has used. The report reads the live index without changing it.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ def register(commands: Any) -> None:
         description="Report on the live index: facts stated with different values in two "
         "places (return windows, fees, discounts, limits), exact and near duplicates, "
         "boilerplate repeated across chunks, very long and very short chunks, the sources "
-        "the last ingestion could not read, and customer questions answered \"I don't "
-        'know" or rated down. Reads the index only (no version is made or switched; no '
-        "model is loaded unless --cosine).",
+        'the last ingestion could not read, customer questions answered "I don\'t know" '
+        "or rated down, and the public entries no customer's answer has cited (once enough "
+        "answers are stored) with the most cited ones. Reads the index only (no version is "
+        "made or switched; no model is loaded unless --cosine).",
         epilog="exit codes: 0 report made (whatever it found), 2 usage or configuration "
         "error, or nothing indexed yet.",
     )
@@ -66,18 +67,20 @@ def register(commands: Any) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from kb_assistant.kbreport import build_report, render_html, render_text
-    from kb_assistant.kbreport.live import (
+    from kb_assistant.composition.report import (
         NothingIndexedError,
         content_gaps,
-        index_units,
+        index_contents,
         ingest_problems,
+        source_usage,
     )
+    from kb_assistant.kbreport import build_report, render_html, render_text
+    from kb_assistant.kbreport.usage import entry_usage
 
     settings = load_settings(args)
     with translated_errors():
         try:
-            units = index_units(settings, args.visibility)
+            units, entries = index_contents(settings, args.visibility)
         except NothingIndexedError as error:
             raise CliError(str(error)) from None
         embed = None
@@ -90,6 +93,7 @@ def run_report(args: argparse.Namespace) -> int:
             embed=embed,
             unreadable=ingest_problems(settings),
             gaps=content_gaps(settings),
+            usage=entry_usage(entries, source_usage(settings)),
         )
     if args.html is not None:
         try:

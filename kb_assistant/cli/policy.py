@@ -26,7 +26,7 @@ from kb_assistant.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from kb_assistant.policy.types import MessageClassifier, PolicyDecision
+    from kb_assistant.core.decisions import MessageClassifier, PolicyDecision
     from kb_assistant.settings import Settings
 
 
@@ -85,8 +85,7 @@ def build_classifier(settings: Settings) -> MessageClassifier:
 
     Its audit log stays off: an operator trying messages out is not a customer's decision.
     """
-    from kb_assistant.composition import build_embedder
-    from kb_assistant.policy import build_policy_engine
+    from kb_assistant.composition import build_embedder, build_policy_engine
 
     return build_policy_engine(settings, build_embedder(settings), audit=False)
 
@@ -153,13 +152,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_review(args: argparse.Namespace) -> int:
     from kb_assistant.policy import PolicyAudit
-    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.databases import databases_for
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
     settings = load_settings(args)
     with translated_errors():
-        audit = PolicyAudit(make_engine(settings.resolved_database_url))
+        audit = PolicyAudit(databases_for(settings).main())
         entries = audit.recent(args.limit, for_review=True)
     if args.json:
         print_json(
@@ -191,9 +190,9 @@ def train_policy(settings: Settings, extra: Path | None) -> dict[str, Any]:
     import time
 
     from kb_assistant.composition import build_embedder
+    from kb_assistant.core.decisions import POLICY_CLASSES
     from kb_assistant.policy import load_policy, policy_cache_dir, train
     from kb_assistant.policy.classifier import training_set
-    from kb_assistant.policy.types import POLICY_CLASSES
 
     started = time.perf_counter()
     config = load_policy(settings.policy_file)

@@ -99,7 +99,7 @@ def run_reindex(args: argparse.Namespace) -> int:
         finally:
             job.close()
     if report.exit_code in (0, 1):  # a version was written: say how healthy it is
-        from kb_assistant.kbreport.after_reindex import health_summary, summary_line
+        from kb_assistant.composition.health import health_summary, summary_line
 
         report.health = health_summary(settings)
         report.health_line = summary_line(report.health) if report.health else ""

@@ -44,7 +44,8 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from kb_assistant.api import create_app
+    from kb_assistant.api.app import create_app
+    from kb_assistant.cli.db import upgrade_on_start
     from kb_assistant.composition import configure_process
 
     settings = load_settings(args)
@@ -55,6 +56,7 @@ def run_serve(args: argparse.Namespace) -> int:
     check_port_free(host, port)
     configure_process(settings)
     with translated_errors():
+        upgrade_on_start(settings)
         app = create_app(settings)
         uvicorn.run(
             app,

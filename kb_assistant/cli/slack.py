@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kb_assistant.cli.common import CliError, load_settings, translated_errors
 from kb_assistant.settings import Settings
-
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-    from kb_assistant.ports import Embedder
-    from kb_assistant.slack import CaseDesk
 
 REQUIRED = (
     ("slack_bot_token", "KB_SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…)"),
@@ -54,39 +48,31 @@ def run_slack(args: argparse.Namespace) -> int:
     app_token = check_slack_settings(settings)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from kb_assistant.composition import build_answer_service, configure_process
-    from kb_assistant.slack import build_slack_app, slack_client
+    from kb_assistant.composition import (
+        build_assistant,
+        build_conversation_store,
+        build_faq_publisher,
+        build_handoff_store,
+        configure_process,
+    )
+    from kb_assistant.composition.channels import build_slack_channel
+    from kb_assistant.conversations import CustomerRelay
 
     configure_process(settings)
     with translated_errors():
-        answers = build_answer_service(settings)
-        client = slack_client(settings)
-        desk = _desk(settings, client, answers.embedder)
-        app = build_slack_app(settings, answers, client=client, desk=desk)
-    if desk is not None:
-        desk.mirror.start()
+        assistant = build_assistant(settings)
+        relay = CustomerRelay(
+            build_handoff_store(settings),
+            build_conversation_store(settings),
+            settings.handoff_response_time,
+        )
+        publisher = build_faq_publisher(settings, embedder=assistant.answers.embedder)
+        slack = build_slack_channel(settings, assistant, relay=relay, publisher=publisher)
+    if slack.desk is not None:
+        slack.desk.mirror.start()
     try:
-        SocketModeHandler(app, app_token).start()
+        SocketModeHandler(slack.app, app_token).start()
     finally:
-        if desk is not None:
-            desk.mirror.stop()
+        if slack.desk is not None:
+            slack.desk.mirror.stop()
     return 0
-
-
-def _desk(settings: Settings, client: WebClient, embedder: Embedder) -> CaseDesk | None:
-    """With an agents' channel, agents also work escalated cases there (claim, reply, resolve,
-    save as FAQ); their actions reach the customer's chat through the shared store."""
-    if not settings.slack_agent_channel:
-        return None
-    from kb_assistant.composition import build_faq_publisher
-    from kb_assistant.conversations import CustomerRelay, build_conversation_store
-    from kb_assistant.handoff import build_handoff_store
-    from kb_assistant.slack import build_case_desk
-
-    relay = CustomerRelay(
-        build_handoff_store(settings),
-        build_conversation_store(settings),
-        settings.handoff_response_time,
-    )
-    publisher = build_faq_publisher(settings, embedder=embedder)
-    return build_case_desk(settings, client, relay, publisher)

@@ -2,7 +2,7 @@
 chat's event log), customers' ratings, content gaps, and the relay that carries agents'
 replies and case changes into the chat.
 
-`build_conversation_store` builds the store from `Settings`; `TurnLedger` keeps the customer
+The composition root builds the store from `Settings`; `TurnLedger` keeps the customer
 messages still awaiting a decided reply, on the store's database (`ConversationStore.engine`).
 """
 
@@ -33,8 +33,6 @@ from kb_assistant.conversations.types import (
     ThumbsDown,
     UnansweredQuestion,
 )
-from kb_assistant.settings import Settings
-from kb_assistant.storage.db import make_engine
 
 __all__ = [
     "INTERRUPTED",
@@ -58,14 +56,8 @@ __all__ = [
     "TurnKind",
     "TurnLedger",
     "UnansweredQuestion",
-    "build_conversation_store",
     "claimed_text",
     "new_id",
     "opened_text",
     "resolved_text",
 ]
-
-
-def build_conversation_store(settings: Settings) -> ConversationStore:
-    """The conversation store on the configured database (`KB_DATABASE_URL`, default SQLite)."""
-    return ConversationStore(make_engine(settings.resolved_database_url))

@@ -1,20 +1,28 @@
 """Customers' ratings of replies, and the content gaps they reveal together with the
-questions answered "I don't know": what the knowledge base is missing."""
+questions answered "I don't know": what the knowledge base is missing; and the sources
+customers' answers cited: what it holds that nobody reaches."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from kb_assistant.conversations.tables import ConversationMessageRow, FeedbackRow
 from kb_assistant.conversations.types import (
+    CitedSource,
     ContentGaps,
     ConversationInputError,
     MessageNotFoundError,
+    SourceUsage,
     ThumbsDown,
     UnansweredQuestion,
 )
 from kb_assistant.handoff.types import as_utc, utcnow
+
+USAGE_BATCH = 2_000  # replies read at a time when counting citations
 
 
 def content_gaps(session: Session, limit: int) -> ContentGaps:
@@ -46,6 +54,31 @@ def content_gaps(session: Session, limit: int) -> ContentGaps:
             ThumbsDown(q or "", a, f.comment, f.conversation_id, as_utc(f.updated_at))
             for f, a, q in session.execute(disliked)
         ],
+    )
+
+
+def source_usage(session: Session, batch: int = USAGE_BATCH) -> SourceUsage:
+    """How many answers cited each source, over every answer the assistant gave customers.
+
+    An answer's citations are the passages it was built from, shown to the customer. The
+    replies are streamed `batch` at a time: memory grows with the sources cited, not with
+    the conversations stored.
+    """
+    reply = ConversationMessageRow
+    answered = (reply.role == "assistant", reply.action == "answer")
+    span = select(func.count(), func.min(reply.created_at), func.max(reply.created_at))
+    answers, first, last = session.execute(span.where(*answered)).one()
+    cited: Counter[CitedSource] = Counter()
+    rows = session.execute(
+        select(reply.citations).where(*answered), execution_options={"yield_per": batch}
+    )
+    for citations in rows.scalars():
+        cited.update({CitedSource.of(c) for c in citations or () if isinstance(c, Mapping)})
+    return SourceUsage(
+        int(answers),
+        None if first is None else as_utc(first),
+        None if last is None else as_utc(last),
+        dict(cited),
     )
 
 

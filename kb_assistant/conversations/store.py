@@ -12,12 +12,11 @@ import re
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kb_assistant.answering.types import Turn
-from kb_assistant.conversations.feedback import content_gaps, save_rating
+from kb_assistant.conversations.feedback import content_gaps, save_rating, source_usage
 from kb_assistant.conversations.tables import (
     ConversationMessageRow,
     ConversationRow,
@@ -37,14 +36,13 @@ from kb_assistant.conversations.types import (
     ConversationNotFoundError,
     Rating,
     Role,
+    SourceUsage,
     StoredMessage,
 )
+from kb_assistant.core.replies import Turn
 from kb_assistant.handoff.types import CustomerContact, utcnow
-from kb_assistant.storage.db import Base
 
 MAX_LIST = 1_000
-_TABLES = [cast(Table, row.__table__) for row in (ConversationRow, ConversationMessageRow)]
-_TABLES.append(cast(Table, FeedbackRow.__table__))
 _HISTORY_ROLES = ("customer", "assistant", "agent")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -55,10 +53,9 @@ def new_id(prefix: str) -> str:
 
 
 class ConversationStore:
-    """Conversations on any SQLAlchemy engine (`kb_assistant.storage.db.make_engine`)."""
+    """Conversations on the main database's engine (`Databases.main()`)."""
 
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine, tables=_TABLES)
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
@@ -202,6 +199,11 @@ class ConversationStore:
         _check_limit(limit)
         with self._sessions() as session:
             return content_gaps(session, limit)
+
+    def source_usage(self) -> SourceUsage:
+        """How many answers cited each source, and over how many answers and what time."""
+        with self._sessions() as session:
+            return source_usage(session)
 
     def add_once(
         self, conversation_id: str, role: Role, text: str, **fields: Any

@@ -25,7 +25,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Table,
     Text,
     delete,
     func,
@@ -86,7 +85,6 @@ class TurnLedger:
     """Pending customer turns on the conversation store's database."""
 
     def __init__(self, engine: Engine, process: ProcessId | None = None) -> None:
-        Base.metadata.create_all(engine, tables=[cast(Table, PendingTurnRow.__table__)])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.process = process or this_process()
 

@@ -1,4 +1,5 @@
-"""Value types of customer conversations: the conversation, its messages, content gaps.
+"""Value types of customer conversations: the conversation, its messages, content gaps,
+the sources answers cited.
 
 A conversation's messages are also its event log: every message gets the next event number
 of its conversation, so a chat that reconnects asks for "everything after event N" and
@@ -8,11 +9,13 @@ misses nothing and repeats nothing. Agent replies and changes of the handoff cas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from kb_assistant.core.errors import KbError, NotFoundError, UsageError
 from kb_assistant.handoff.types import CustomerContact, as_utc
 
 Role = Literal["customer", "assistant", "agent", "system"]
@@ -23,21 +26,22 @@ ROLES: tuple[Role, ...] = ("customer", "assistant", "agent", "system")
 RATINGS: tuple[Rating, ...] = ("up", "down")
 MAX_TEXT_CHARS = 20_000  # one stored message
 MAX_COMMENT_CHARS = 1_000  # a feedback comment
+_PAGE_RANGE = re.compile(r", pp?\. \d+(?:–\d+)?\Z")  # as a citation shows it: ", p. 3"
 
 
-class ConversationError(Exception):
+class ConversationError(KbError):
     """Something about a conversation failed; the message says what and what to do."""
 
 
-class ConversationNotFoundError(ConversationError, LookupError):
+class ConversationNotFoundError(ConversationError, NotFoundError):
     """No conversation has this id."""
 
 
-class MessageNotFoundError(ConversationError, LookupError):
+class MessageNotFoundError(ConversationError, NotFoundError):
     """The conversation has no message with this id."""
 
 
-class ConversationInputError(ConversationError, ValueError):
+class ConversationInputError(ConversationError, UsageError, ValueError):
     """A text, rating or id given to the store is empty, too long or not allowed."""
 
 
@@ -158,3 +162,39 @@ class ContentGaps:
             "unanswered": [q.as_json() for q in self.unanswered],
             "thumbs_down": [t.as_json() for t in self.thumbs_down],
         }
+
+
+@dataclass(frozen=True)
+class CitedSource:
+    """A source as customers' answers cite it: the document's title and where it is (its
+    URL, or its location without a page range), so every page of one PDF is one source."""
+
+    title: str
+    where: str
+
+    @classmethod
+    def of(cls, citation: Mapping[str, Any]) -> CitedSource:
+        """The source a stored citation names (the chat's citation shape)."""
+        title = str(citation.get("title") or "")
+        url = citation.get("url")
+        if url:
+            return cls(title, str(url))
+        where = str(citation.get("location") or "")
+        if isinstance(citation.get("page_start"), int):
+            where = _PAGE_RANGE.sub("", where)
+        return cls(title, where)
+
+
+@dataclass(frozen=True)
+class SourceUsage:
+    """How often customers' answers cited each source, over every answer stored.
+
+    `answers` counts the assistant's replies that answered (action `answer`), between
+    `first_answer` and `last_answer`; `cited` counts, per source, the answers that cited it
+    (an answer citing three pages of one PDF counts once for that PDF).
+    """
+
+    answers: int = 0
+    first_answer: datetime | None = None
+    last_answer: datetime | None = None
+    cited: Mapping[CitedSource, int] = field(default_factory=dict)

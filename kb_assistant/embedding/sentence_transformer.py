@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from kb_assistant.core.errors import UnavailableError
 from kb_assistant.embedding.hardware import resolve_dtype
 from kb_assistant.ports import Vector
 
 log = logging.getLogger(__name__)
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(UnavailableError, RuntimeError):
     """The embedding model could not be loaded."""
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import DateTime, Engine, Integer, String, Table, Text, select
+from sqlalchemy import DateTime, Engine, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from ingest.redact import Redactor
+from kb_assistant.core.errors import ConflictError, KbError, NotFoundError, UsageError
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.handoff import Case, CaseMessage
 from kb_assistant.handoff.types import as_utc, utcnow
 from kb_assistant.storage.db import Base
@@ -27,11 +28,11 @@ MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 3000
 
 
-class FaqError(Exception):
+class FaqError(KbError):
     """Base of the FAQ drafts' errors; the message says what to do."""
 
 
-class FaqInputError(FaqError):
+class FaqInputError(FaqError, UsageError):
     """An edited question or answer that cannot be published; `field` names which."""
 
     def __init__(self, field: Literal["question", "answer"], message: str) -> None:
@@ -39,11 +40,11 @@ class FaqInputError(FaqError):
         self.field = field
 
 
-class FaqStateError(FaqError):
+class FaqStateError(FaqError, ConflictError):
     """The draft is not in a state that allows the step (already published, say)."""
 
 
-class FaqNotFoundError(FaqError):
+class FaqNotFoundError(FaqError, NotFoundError):
     """No such draft."""
 
 
@@ -132,7 +133,6 @@ class FaqDraftStore:
     """FAQ drafts on any SQLAlchemy engine; one draft per case."""
 
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine, tables=[cast(Table, FaqDraftRow.__table__)])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def get(self, draft_id: int) -> FaqDraft:

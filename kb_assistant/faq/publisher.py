@@ -21,12 +21,13 @@ from typing import Any
 
 from connectors.text_io import source_of
 from ingest.pipeline import IngestPipeline
+from kb_assistant.core.errors import ConflictError
 from kb_assistant.faq.drafts import FaqDraft, FaqError
 
 AGENT_FAQ_CATEGORY = "Answers from our support team"
 
 
-class FaqPublishError(FaqError):
+class FaqPublishError(FaqError, ConflictError):
     """The entry could not be indexed; the message says why and the draft stays approved."""
 
 

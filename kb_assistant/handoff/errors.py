@@ -6,28 +6,36 @@ API turns `CaseNotFoundError` into 404 and `CaseStateError` into 409, for instan
 
 from __future__ import annotations
 
+from kb_assistant.core.errors import (
+    ConflictError,
+    KbError,
+    NotFoundError,
+    UnavailableError,
+    UsageError,
+)
 
-class HandoffError(Exception):
+
+class HandoffError(KbError):
     """Something about a handoff case failed; the message says what and what to do."""
 
 
-class CaseNotFoundError(HandoffError, LookupError):
+class CaseNotFoundError(HandoffError, NotFoundError):
     """No case has this id."""
 
 
-class CaseStateError(HandoffError):
+class CaseStateError(HandoffError, ConflictError):
     """The case is not in a state that allows this step (claiming a resolved case, say)."""
 
 
-class NoActiveCaseError(HandoffError):
+class NoActiveCaseError(HandoffError, ConflictError):
     """The conversation has no open or claimed case to attach a message to."""
 
 
-class HandoffInputError(HandoffError, ValueError):
+class HandoffInputError(HandoffError, UsageError, ValueError):
     """A text, name or id given to the store is empty, too long or malformed."""
 
 
-class HandoffDeliveryError(HandoffError):
+class HandoffDeliveryError(HandoffError, UnavailableError):
     """A case could not be delivered to a sink (it stays stored either way).
 
     `errors` holds the individual failures when several sinks failed.

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Select, Table, select, update
+from sqlalchemy import CursorResult, Engine, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,7 +29,6 @@ from kb_assistant.handoff.errors import (
 from kb_assistant.handoff.tables import (
     HandoffCaseRow,
     HandoffMessageRow,
-    HandoffTurnRow,
     case_from_row,
     message_from_row,
     new_case_row,
@@ -48,21 +47,16 @@ from kb_assistant.handoff.types import (
     check_name,
     utcnow,
 )
-from kb_assistant.storage.db import Base
 
 MAX_TEXT_CHARS = 20_000  # one message, transcript turn, draft or excerpt
 MAX_LIST = 1_000
 _OPEN_ATTEMPTS = 5
-_TABLES = [
-    cast(Table, row.__table__) for row in (HandoffCaseRow, HandoffTurnRow, HandoffMessageRow)
-]
 
 
 class HandoffStore:
-    """Cases handed to people, on any SQLAlchemy engine (`kb_assistant.storage.db.make_engine`)."""
+    """Cases handed to people, on the main database's engine (`Databases.main()`)."""
 
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine, tables=_TABLES)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def open_case(self, packet: CasePacket) -> tuple[Case, bool]:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from kb_assistant.core.decisions import PolicyClass
 from kb_assistant.domain import Passage
 from kb_assistant.handoff.errors import HandoffInputError
-from kb_assistant.policy.types import PolicyClass
 
 CaseState = Literal["open", "claimed", "resolved"]
 TurnRole = Literal["customer", "assistant", "agent"]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kb_assistant.core.errors import KbError
 from kb_assistant.index.bm25_terms import indexed_text, terms_of_many
 from kb_assistant.ports import IndexRecord
 
@@ -40,7 +41,7 @@ _ARRAYS = ("doc_offsets", "doc_terms", "doc_tf", "doc_len", "data", "indices", "
 _COLUMNS = ("ids", "texts", "metadata")
 
 
-class SnapshotFormatError(Exception):
+class SnapshotFormatError(KbError):
     """A folder that is not a keyword-index snapshot of this format."""
 
 

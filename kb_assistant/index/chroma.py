@@ -1,8 +1,8 @@
-"""Vector index on Chroma: embedded (`PersistentClient`) or a server (`HttpClient`).
+"""Vector index on Chroma, over a client from `chroma_client` (embedded or a server).
 
 One collection per visibility, so the customer channel never even opens internal vectors.
 We always pass our own vectors: collections are opened with `embedding_function=None`
-(Chroma's default function would download a model) and telemetry is off.
+(Chroma's default function would download a model).
 
 Beside each collection of chunks, `<prefix>-<visibility>-questions` holds the questions the
 chunks answer (an FAQ entry's question, a manual's section headings; see
@@ -16,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
+from kb_assistant.core.errors import UsageError
 from kb_assistant.domain import Visibility
 from kb_assistant.index.chroma_disk import remove_orphan_segment_folders
 from kb_assistant.index.question_field import MAX_QUESTIONS, questions_of
 from kb_assistant.ports import Hit, IndexRecord, Vector
-from kb_assistant.settings import ConfigurationError
 
 PAGE_SIZE = 2000
 QUESTION_CACHE = 4096  # question vectors kept: a document's chunks share its title
@@ -32,37 +31,8 @@ QUESTION_RESULTS = 2  # questions read per chunk wanted: a chunk rarely has two 
 EmbedTexts = Callable[[Sequence[str]], Vector]
 
 
-class IndexMismatchError(RuntimeError):
+class IndexMismatchError(UsageError, RuntimeError):
     """The stored index was built with another embedding model."""
-
-
-class IndexUnavailableError(RuntimeError):
-    """The Chroma server cannot be reached (it may come up later: servers retry)."""
-
-
-def chroma_client(url: str | None, path: Path) -> Any:
-    """A Chroma client: a server at `url` when given, else embedded at `path`."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if url:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigurationError(f"KB_CHROMA_URL must look like http://host:8000, got {url!r}")
-        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-        try:
-            return chromadb.HttpClient(
-                host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
-            )
-        except ValueError as error:  # chromadb's "Could not connect to a Chroma server"
-            raise IndexUnavailableError(
-                f"no Chroma server answers at KB_CHROMA_URL={url!r} ({error}); start one with "
-                "`chroma run --path DIR --host 127.0.0.1 --port 8000`, or unset KB_CHROMA_URL "
-                "to use the embedded index in the data directory"
-            ) from error
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
 class ChromaIndex:

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, Engine, Integer, String, Table, delete, update
+from sqlalchemy import CursorResult, DateTime, Engine, Integer, String, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
+from kb_assistant.core.errors import ConflictError
 from kb_assistant.storage.db import Base
 from kb_assistant.storage.processes import ProcessId, dead_here, this_process
 
@@ -29,11 +30,11 @@ WRITER_LEASE = "index-writer"
 DEFAULT_TTL_S = 30.0
 
 
-class LeaseHeldError(RuntimeError):
+class LeaseHeldError(ConflictError, RuntimeError):
     """Another job holds the lease; the message says who, since when and what to do."""
 
 
-class LeaseLostError(RuntimeError):
+class LeaseLostError(ConflictError, RuntimeError):
     """The lease was taken over while this job held it (it stalled past its time to live)."""
 
 
@@ -76,7 +77,6 @@ class IndexLease:
     def __init__(
         self, engine: Engine, name: str = WRITER_LEASE, ttl_s: float = DEFAULT_TTL_S
     ) -> None:
-        Base.metadata.create_all(engine, tables=[cast(Table, LeaseRow.__table__)])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.name = name
         self.ttl_s = ttl_s

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import JSON, DateTime, Engine, Integer, String, Table, Text, select, update
+from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from kb_assistant.core.errors import UsageError
 from kb_assistant.storage.db import Base
 
 VersionState = Literal["building", "ready", "live", "refused", "failed", "retired"]
@@ -37,7 +38,7 @@ VERSION_STATES: tuple[VersionState, ...] = (
 LEGACY_VERSION = 0
 
 
-class VersionError(Exception):
+class VersionError(UsageError):
     """A step on versions that cannot be taken (no such version, one that is not built)."""
 
 
@@ -105,9 +106,6 @@ class IndexLiveRow(Base):
     switched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-_TABLES = [cast(Table, IndexVersionRow.__table__), cast(Table, IndexLiveRow.__table__)]
-
-
 MAIN_DATABASE = "main"
 
 
@@ -121,7 +119,6 @@ class VersionRegistry:
     """
 
     def __init__(self, engine: Engine, data_dir: Path, prefix: str, main_url: str) -> None:
-        Base.metadata.create_all(engine, tables=_TABLES)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.data_dir = data_dir
         self.root = data_dir / "index"

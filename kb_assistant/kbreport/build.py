@@ -15,6 +15,7 @@ from kb_assistant.kbreport.duplicates import (
 )
 from kb_assistant.kbreport.report import ContentGap, KbReport, UnreadableSource
 from kb_assistant.kbreport.units import Unit
+from kb_assistant.kbreport.usage import EntryUsage
 
 
 def build_report(
@@ -23,9 +24,11 @@ def build_report(
     embed: EmbedTexts | None = None,
     unreadable: Sequence[UnreadableSource] = (),
     gaps: Sequence[ContentGap] = (),
+    usage: EntryUsage | None = None,
 ) -> KbReport:
-    """Contradictions, duplicates, boilerplate and unit sizes of `units`; `unreadable` and
-    `gaps` (found elsewhere: ingestion, customers' conversations) are passed through.
+    """Contradictions, duplicates, boilerplate and unit sizes of `units`; `unreadable`,
+    `gaps` and `usage` (found elsewhere: ingestion, customers' conversations) are passed
+    through.
 
     `embed` (texts to unit vectors) adds the sentences' cosine similarity as a last check on
     contradictions: one embedding pass over the sentences of the pairs found.
@@ -44,5 +47,6 @@ def build_report(
         short_units=short_units(units),
         unreadable=list(unreadable),
         content_gaps=list(gaps),
+        usage=usage,
         seconds=time.perf_counter() - started,
     )

@@ -3,7 +3,7 @@
 Two quantity mentions contradict each other when they come from different units, measure
 the same thing (the same unit: days, working days, GBP, %...), differ in value, and say the
 same thing otherwise. "The same thing" is measured on content words
-(`quantities.subject_tokens`), each weighted by its rarity in the knowledge base, with an
+(`subjects.subject_tokens`), each weighted by its rarity in the knowledge base, with an
 overlap that is the mean of the weighted Jaccard and the weighted containment of the smaller
 side (a short statement inside a longer one still matches):
 
@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from kb_assistant.kbreport.quantities import Mention, mentions_in, subject_tokens
+from kb_assistant.kbreport.mentions import Mention, mentions_in
+from kb_assistant.kbreport.subjects import subject_tokens
 from kb_assistant.kbreport.units import Unit
 from kb_assistant.ports import Vector
 

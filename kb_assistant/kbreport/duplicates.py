@@ -25,9 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb_assistant.answering.text import split_sentences, words
+from kb_assistant.core.text import split_sentences, words
 from kb_assistant.fusion import SHINGLE, text_overlap
-from kb_assistant.kbreport.quantities import subject_tokens
+from kb_assistant.kbreport.subjects import subject_tokens
 from kb_assistant.kbreport.units import Unit
 
 NEAR_DUPLICATE = 0.8  # the threshold of `kb_assistant.fusion.collapse_near_duplicates`

@@ -7,9 +7,8 @@ IBANs) and truncated: the log explains decisions, it is not a transcript.
 
 The language of a message the assistant does not answer in is kept in a table of its own,
 `policy_decision_languages` (decision id → ISO 639-1 code), and so is the note on a decision
-kept for review (`policy_decision_reviews`: a rule escalated what the model calls `none`), so
-that databases created before them need no migration: a new table is created where missing,
-an existing one is never altered.
+kept for review (`policy_decision_reviews`: a rule escalated what the model calls `none`).
+The tables belong to the main database's migrations (`kb_assistant.storage.migrate`).
 """
 
 from __future__ import annotations
@@ -30,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from ingest.redact import Redactor
-from kb_assistant.policy.types import PolicyDecision
+from kb_assistant.core.decisions import PolicyDecision
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.storage.db import Base
 
 MESSAGE_CHARS = 500  # stored characters of a (redacted) message
@@ -78,13 +77,6 @@ class PolicyDecisionReviewRow(Base):
     note: Mapped[str] = mapped_column(String(256))
 
 
-_TABLES = (
-    PolicyDecisionRow.__tablename__,
-    PolicyDecisionLanguageRow.__tablename__,
-    PolicyDecisionReviewRow.__tablename__,
-)
-
-
 @dataclass(frozen=True)
 class AuditEntry:
     """An audited decision as read back from the log."""
@@ -109,7 +101,6 @@ class PolicyAudit:
     """Writes and reads policy decisions (SQLite or PostgreSQL through SQLAlchemy)."""
 
     def __init__(self, engine: Engine, redactor: Redactor | None = None) -> None:
-        Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in _TABLES])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._redactor = redactor or Redactor()
 

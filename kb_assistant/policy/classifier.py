@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from kb_assistant.core.decisions import POLICY_CLASSES, PolicyClass
 from kb_assistant.policy.config import PolicyConfig
 from kb_assistant.policy.labelled_examples import (
     EXAMPLES_DIR,
@@ -39,7 +40,6 @@ from kb_assistant.policy.labelled_examples import (
     read_examples,
 )
 from kb_assistant.policy.neighbours import Neighbours, Owners, owners_of
-from kb_assistant.policy.types import POLICY_CLASSES, PolicyClass
 from kb_assistant.ports import Embedder
 
 log = logging.getLogger(__name__)

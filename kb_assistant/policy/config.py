@@ -17,8 +17,8 @@ from typing import Any, cast, get_args
 
 import yaml
 
+from kb_assistant.core.decisions import POLICY_CLASSES, PolicyAction, PolicyClass
 from kb_assistant.policy.language_config import LanguagePolicy, parse_languages
-from kb_assistant.policy.types import POLICY_CLASSES, PolicyAction, PolicyClass
 from kb_assistant.settings import ConfigurationError
 
 SHIPPED_POLICY = Path(__file__).with_name("policy.yaml")

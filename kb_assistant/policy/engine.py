@@ -20,6 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kb_assistant.core.decisions import (
+    POLICY_CLASSES,
+    Decider,
+    Frustration,
+    PolicyClass,
+    PolicyDecision,
+)
 from kb_assistant.policy.classifier import PolicyModel
 from kb_assistant.policy.config import PolicyConfig
 from kb_assistant.policy.frustration import frustration
@@ -27,13 +34,6 @@ from kb_assistant.policy.language_detect import LanguageGuess
 from kb_assistant.policy.languages import LanguageGate
 from kb_assistant.policy.rules import RuleHit, RuleSet
 from kb_assistant.policy.text import normalise
-from kb_assistant.policy.types import (
-    POLICY_CLASSES,
-    Decider,
-    Frustration,
-    PolicyClass,
-    PolicyDecision,
-)
 
 if TYPE_CHECKING:
     from kb_assistant.policy.audit import PolicyAudit

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kb_assistant.core.decisions import Frustration
 from kb_assistant.policy.text import normalise
-from kb_assistant.policy.types import Frustration
 
 _ANGRY = re.compile(
     r"\b(?:useless|ridiculous|pathetic|joke|terrible|horrible|awful|worst|incompetent|"

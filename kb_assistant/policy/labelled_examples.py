@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb_assistant.core.decisions import POLICY_CLASSES, PolicyClass
 from kb_assistant.jsonl import json_objects
-from kb_assistant.policy.types import POLICY_CLASSES, PolicyClass
 from kb_assistant.settings import ConfigurationError
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")

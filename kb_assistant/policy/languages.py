@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from kb_assistant.core.decisions import PolicyDecision
 from kb_assistant.policy.language_config import LanguagePolicy
 from kb_assistant.policy.language_detect import LanguageDetector, LanguageGuess
 from kb_assistant.policy.rules import RuleHit
-from kb_assistant.policy.types import PolicyDecision
 
 MONEY_WORDS_CONFIDENCE = 0.95
 

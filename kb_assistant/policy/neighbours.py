@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kb_assistant.policy.types import POLICY_CLASSES
+from kb_assistant.core.decisions import POLICY_CLASSES
 
 Matrix = npt.NDArray[np.float64]
 Owners = npt.NDArray[np.int64]

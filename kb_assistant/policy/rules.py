@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kb_assistant.core.decisions import PolicyClass
 from kb_assistant.policy.config import PolicyConfig, RuleSpec
 from kb_assistant.policy.text import normalise
-from kb_assistant.policy.types import PolicyClass
 
 
 def phrase_pattern(phrase: str) -> str:

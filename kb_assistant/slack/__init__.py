@@ -2,27 +2,26 @@
 DM, and rate the answers; handoff cases go to the agents' channel, where agents claim,
 resolve, answer the customer in the case's thread, and save good answers as FAQ entries.
 
-`build_slack_app(settings, answers)` builds the bolt app; `kb-assistant slack` runs it in
-Socket Mode and `kb-assistant serve` mounts it at `POST /slack/events`.
+The composition root builds the bolt app (`kb_assistant.composition.channels`);
+`kb-assistant slack` runs it in Socket Mode and `kb-assistant serve` mounts it at
+`POST /slack/events`.
 """
 
 from __future__ import annotations
 
 from kb_assistant.slack.app import build_slack_app, register_listeners, slack_client
-from kb_assistant.slack.ask import Answers, AskFlow, Place, question_from
+from kb_assistant.slack.ask import AskFlow, Place, Replies, question_from
 from kb_assistant.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, answer_blocks, escape, split_text
+from kb_assistant.slack.case_actions import CaseActions
 from kb_assistant.slack.case_blocks import CASE_CLAIM, CASE_RESOLVE, CASE_SAVE_FAQ, case_blocks
-from kb_assistant.slack.cases import (
-    CaseActions,
-    CaseMirror,
-    ChannelMembers,
-    SlackCaseMessages,
-    SlackHandoffSink,
-    register_case_listeners,
-)
+from kb_assistant.slack.case_listeners import register_case_listeners
+from kb_assistant.slack.case_messages import SlackCaseMessages
+from kb_assistant.slack.case_mirror import CaseMirror
+from kb_assistant.slack.case_sink import SlackHandoffSink
 from kb_assistant.slack.desk import CaseDesk, agent_channel, build_case_desk
 from kb_assistant.slack.faq import FAQ_VIEW, FaqFlow, register_faq_listeners
 from kb_assistant.slack.feedback import SlackFeedback, SlackFeedbackStore
+from kb_assistant.slack.members import ChannelMembers
 
 __all__ = [
     "CASE_CLAIM",
@@ -31,7 +30,6 @@ __all__ = [
     "FAQ_VIEW",
     "FEEDBACK_DOWN",
     "FEEDBACK_UP",
-    "Answers",
     "AskFlow",
     "CaseActions",
     "CaseDesk",
@@ -39,6 +37,7 @@ __all__ = [
     "ChannelMembers",
     "FaqFlow",
     "Place",
+    "Replies",
     "SlackCaseMessages",
     "SlackFeedback",
     "SlackFeedbackStore",

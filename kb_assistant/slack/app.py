@@ -18,19 +18,18 @@ from slack_sdk.errors import SlackApiError
 
 from kb_assistant.settings import ConfigurationError, Settings
 from kb_assistant.slack.ask import (
-    Answers,
     AskFlow,
     Place,
+    Replies,
     asked_header,
     cannot_post,
     question_from,
 )
 from kb_assistant.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, USAGE, WORKING, escape
-from kb_assistant.slack.cases import register_case_listeners
+from kb_assistant.slack.case_listeners import register_case_listeners
 from kb_assistant.slack.desk import CaseDesk
 from kb_assistant.slack.faq import register_faq_listeners
 from kb_assistant.slack.feedback import SlackFeedbackStore, SlackRating
-from kb_assistant.storage.db import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +52,18 @@ def slack_client(settings: Settings) -> WebClient:
 
 def build_slack_app(
     settings: Settings,
-    answers: Answers,
+    replies: Replies,
     *,
     client: WebClient | None = None,
-    feedback: SlackFeedbackStore | None = None,
+    feedback: SlackFeedbackStore,
     verify_token: bool = True,
     desk: CaseDesk | None = None,
 ) -> App:
-    """The bolt app answering agents from `answers` (agent mode).
+    """The bolt app answering agents through `replies` (the reply flow, agent channel).
 
-    `client` replaces the Web API client built from the settings; `feedback` the rating store
-    on `KB_DATABASE_URL`. `verify_token=False` skips checking the token with Slack at build
-    time (it is still checked on the first request). With `desk` (see `build_case_desk`),
+    `client` replaces the Web API client built from the settings; `feedback` is the store of
+    agents' ratings. `verify_token=False` skips checking the token with Slack at build time
+    (it is still checked on the first request). With `desk` (see `build_case_desk`),
     agents also work on handoff cases in its channel: Claim, Resolve, thread replies and
     Save as FAQ.
     """
@@ -75,11 +74,10 @@ def build_slack_app(
         token_verification_enabled=verify_token,
         process_before_response=False,
     )
-    store = feedback or SlackFeedbackStore(make_engine(settings.resolved_database_url))
     if desk is not None:  # first: bolt gives an event to the first listener that matches
         register_case_listeners(app, desk.actions, desk.channel)
         register_faq_listeners(app, desk.faq)
-    register_listeners(app, AskFlow(answers), store)
+    register_listeners(app, AskFlow(replies), feedback)
     return app
 
 

@@ -16,7 +16,7 @@ from typing import Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from kb_assistant.answering.types import Answer, AnswerRequest
+from kb_assistant.core.replies import Answer, AnswerRequest
 from kb_assistant.slack.blocks import (
     WORKING,
     Block,
@@ -36,10 +36,11 @@ _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 FAILED = ":warning: I could not answer that just now ({kind}). Please try again in a minute."
 
 
-class Answers(Protocol):
-    """What the Slack app asks: the answering flow (`AnswerService`) or anything like it."""
+class Replies(Protocol):
+    """What the Slack app asks: the reply flow (`Assistant.reply`, so an agent's question is
+    classified and audited like every channel's), or anything like it."""
 
-    def answer(self, request: AnswerRequest) -> Answer: ...
+    def reply(self, request: AnswerRequest) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ def question_from(text: str, bot_user_id: str | None = None) -> str:
 class AskFlow:
     """Answers agents' questions in agent mode and posts the replies."""
 
-    def __init__(self, answers: Answers) -> None:
-        self.answers = answers
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
 
     def placeholder(self, client: WebClient, place: Place, header: str = "") -> str:
         """Post the "searching…" note where the answer will go; returns its `ts`."""
@@ -77,7 +78,7 @@ class AskFlow:
 
     def answer(self, question: str) -> Answer:
         """The agent-mode answer: internal sources allowed, technical wording."""
-        return self.answers.answer(
+        return self.replies.reply(
             AnswerRequest(question, channel="agent", tone="professional", length="detailed")
         )
 

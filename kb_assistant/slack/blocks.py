@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kb_assistant.answering.types import Answer, Citation
-from kb_assistant.domain import Passage
-from kb_assistant.retrieval import cite
+from kb_assistant.core.replies import Answer, Citation
+from kb_assistant.domain import Passage, cite
 
 Block = dict[str, Any]
 

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from ingest.redact import Redactor
 from kb_assistant.conversations.relay import CustomerRelay
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.faq import FaqDraftStore, FaqPublisher
 from kb_assistant.settings import ConfigurationError, Settings
-from kb_assistant.slack.cases import CaseActions, CaseMirror, ChannelMembers, SlackCaseMessages
+from kb_assistant.slack.case_actions import CaseActions
+from kb_assistant.slack.case_messages import SlackCaseMessages
+from kb_assistant.slack.case_mirror import CaseMirror
 from kb_assistant.slack.faq import FaqFlow
-from kb_assistant.storage.db import make_engine
+from kb_assistant.slack.members import ChannelMembers
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,11 @@ def build_case_desk(
     relay: CustomerRelay,
     publisher: FaqPublisher,
     *,
-    engine: Engine | None = None,
+    engine: Engine,
 ) -> CaseDesk:
-    """The desk for `KB_SLACK_AGENT_CHANNEL`; its stores live on `engine` (default: the
-    one for `KB_DATABASE_URL`). Start `desk.mirror` to follow changes made elsewhere."""
+    """The desk for `KB_SLACK_AGENT_CHANNEL`; its stores live on `engine` (the main
+    database's). Start `desk.mirror` to follow changes made elsewhere."""
     channel = agent_channel(settings)
-    engine = engine or make_engine(settings.resolved_database_url)
     drafts = FaqDraftStore(engine)
     group = (settings.slack_agent_group or "").strip() or None
     members = ChannelMembers(channel, group=group)

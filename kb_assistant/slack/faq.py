@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from ingest.redact import Redactor
+from kb_assistant.core.redaction import Redactor
 from kb_assistant.faq import (
     MAX_ANSWER_CHARS,
     MAX_QUESTION_CHARS,
@@ -31,8 +31,9 @@ from kb_assistant.faq import (
 )
 from kb_assistant.handoff import HandoffError
 from kb_assistant.slack.blocks import Block, context, escape, section
+from kb_assistant.slack.case_actions import CaseActions
 from kb_assistant.slack.case_blocks import CASE_SAVE_FAQ
-from kb_assistant.slack.cases import NOT_A_MEMBER, CaseActions, agent_name
+from kb_assistant.slack.members import NOT_A_MEMBER, agent_name
 
 log = logging.getLogger(__name__)
 

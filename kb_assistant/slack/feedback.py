@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import DateTime, Engine, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from kb_assistant.handoff.types import as_utc, utcnow
@@ -46,10 +46,9 @@ class SlackFeedback:
 
 
 class SlackFeedbackStore:
-    """Ratings on any SQLAlchemy engine (`kb_assistant.storage.db.make_engine`)."""
+    """Ratings on the main database's engine (`Databases.main()`)."""
 
     def __init__(self, engine: Engine) -> None:
-        Base.metadata.create_all(engine, tables=[cast(Table, SlackFeedbackRow.__table__)])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def record(

@@ -10,12 +10,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import Engine, Table, delete, func, or_, select
+from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from kb_assistant.domain import Kind, Visibility
 from kb_assistant.ports import ChunkEntry, DocumentEntry, RunSummary, SourceState
-from kb_assistant.storage.db import Base
 from kb_assistant.storage.tables import ChunkRow, DocumentRow, MetaRow, RunRow, SourceRow
 
 _IN_BATCH = 500  # keeps IN (...) lists under SQLite's variable limit
@@ -26,11 +25,9 @@ def utcnow() -> datetime:
 
 
 class ManifestStore:
-    """`Manifest` adapter on SQLAlchemy."""
+    """`Manifest` adapter on SQLAlchemy, on a manifest's engine (`Databases.manifest(url)`)."""
 
     def __init__(self, engine: Engine) -> None:
-        tables = [DocumentRow, ChunkRow, SourceRow, RunRow, MetaRow]
-        Base.metadata.create_all(engine, tables=[cast(Table, t.__table__) for t in tables])
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def documents_under(self, roots: Sequence[str]) -> dict[str, DocumentEntry]:

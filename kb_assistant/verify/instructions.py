@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from kb_assistant.answering.text import STOPWORDS, split_sentences
+from kb_assistant.core.text import STOPWORDS, split_sentences
 
 _I = re.IGNORECASE
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from kb_assistant.answering.text import STOPWORDS, words
+from kb_assistant.core.text import STOPWORDS, words
 from kb_assistant.ports import Embedder, VectorIndex
 
 NGRAM = 6  # six words in a row are a quotation, not a common phrase

@@ -1,7 +1,7 @@
 """Personal data in an answer: emails, phone numbers, card numbers, IBANs and postal addresses.
 
 Emails, phones, cards and IBANs are found with the same rules that redact documents at
-ingestion (`ingest.redact.Redactor`), so the answer check and the stored text agree on what
+ingestion (`core.redaction.Redactor`), so the answer check and the stored text agree on what
 personal data is. Postal addresses, which ingestion leaves alone, are found here: UK
 postcodes, US ZIP codes after a state, and street addresses ("12 Elm Street").
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.redact import PLACEHOLDERS, Redactor
+from kb_assistant.core.redaction import PLACEHOLDERS, Redactor
 
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 _UK_POSTCODE = re.compile(r"\b(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b")

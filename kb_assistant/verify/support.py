@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb_assistant.answering.text import content_tokens, numbers, split_sentences, stem, words
+from kb_assistant.core.errors import NotFoundError
+from kb_assistant.core.text import content_tokens, numbers, split_sentences, stem, words
 from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.ports import Embedder, Vector
 
@@ -54,7 +55,7 @@ _PLEASANTRY_WORDS = frozenset(
 _PLEASANTRY_MAX_WORDS = 20
 
 
-class CalibrationMissingError(FileNotFoundError):
+class CalibrationMissingError(NotFoundError, FileNotFoundError):
     """The shipped support calibration is missing; run `python -m eval.calibrate_support`."""
 
 

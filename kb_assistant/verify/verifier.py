@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from kb_assistant.answering.types import Draft, Removal, Statement
-from kb_assistant.domain import Passage
+from kb_assistant.core.replies import Draft, Removal, Statement
+from kb_assistant.domain import Channel, Passage
 from kb_assistant.ports import Embedder
-from kb_assistant.retrieval import Channel
 from kb_assistant.verify.instructions import (
     looks_like_instruction,
     looks_obfuscated,

@@ -10,8 +10,8 @@ from kb_assistant.answering.extractive import ExtractiveComposer, select
 from kb_assistant.answering.glossary import Glossary
 from kb_assistant.answering.lists import is_labelled, list_blocks
 from kb_assistant.answering.render import render
-from kb_assistant.answering.types import AnswerRequest, Draft, Length, Statement
 from kb_assistant.answering.wording import OPENINGS, asks_how, wants_figure
+from kb_assistant.core.replies import AnswerRequest, Draft, Length, Statement
 from kb_assistant.domain import Passage
 from kb_assistant.ports import IndexRecord
 

@@ -6,9 +6,9 @@ import pytest
 
 from kb_assistant.answering.budget import WORD_BUDGET, word_count
 from kb_assistant.answering.service import AnswerService
-from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.answering.wording import OFFER_HUMAN
 from kb_assistant.composition import build_answer_service
+from kb_assistant.core.replies import AnswerRequest
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 

@@ -8,9 +8,9 @@ from kb_assistant.answering.evidence import Candidate, Evidence, gather
 from kb_assistant.answering.extractive import ExtractiveComposer, excerpt, select
 from kb_assistant.answering.glossary import Glossary
 from kb_assistant.answering.plain import simplify
-from kb_assistant.answering.text import numbers
-from kb_assistant.answering.types import AnswerRequest, Length, Statement
 from kb_assistant.answering.wording import DONT_KNOW, DONT_KNOW_AGENT, OPENINGS, dont_know, opening
+from kb_assistant.core.replies import AnswerRequest, Length, Statement
+from kb_assistant.core.text import numbers
 from kb_assistant.domain import Passage
 from kb_assistant.embedding.hashing import HashingEmbedder
 from kb_assistant.ports import IndexRecord

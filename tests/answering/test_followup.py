@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb_assistant.answering.followup import contextualize, is_follow_up
-from kb_assistant.answering.types import Turn
+from kb_assistant.core.replies import Turn
 
 SHIPPING = (
     Turn("customer", "Do you ship outside the UK?"),

@@ -19,7 +19,7 @@ from kb_assistant.answering.prompts import (
     system_prompt,
     user_prompt,
 )
-from kb_assistant.answering.types import AnswerRequest, Length, Statement, Turn
+from kb_assistant.core.replies import AnswerRequest, Length, Statement, Turn
 from kb_assistant.domain import Passage
 from kb_assistant.settings import Settings
 from tests.fakes.llm import MONEY_PROMISES, MisbehavingLLM, ScriptedLLM, ScriptExhaustedError

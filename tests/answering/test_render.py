@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from kb_assistant.answering.render import PASSAGE_TEXT_CHARS, passage_text, render
-from kb_assistant.answering.types import Statement
+from kb_assistant.core.replies import Statement
 from kb_assistant.domain import Passage
 
 OPENING = "Happy to help! Here's how it works."

@@ -6,7 +6,7 @@ import pytest
 
 from kb_assistant.answering.llm_composer import draft_from_text
 from kb_assistant.answering.streaming import SentenceBuffer
-from kb_assistant.answering.types import Statement
+from kb_assistant.core.replies import Statement
 from tests.fakes.llm import token_pieces
 
 Emitted = list[tuple[int, list[Statement]]]

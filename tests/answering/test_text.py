@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb_assistant.answering.text import (
+from kb_assistant.core.text import (
     content_tokens,
     is_heading,
     numbers,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.composition import build_assistant
 from kb_assistant.embedding import SentenceTransformerEmbedder

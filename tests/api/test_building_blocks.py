@@ -11,7 +11,6 @@ import anyio
 import pytest
 from starlette.requests import Request
 
-from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.api.ratelimit import SlidingWindowLimiter, retry_after
 from kb_assistant.api.sse import KEEP_ALIVE, conversation_events, sse_event
 from kb_assistant.assistant import Assistant
@@ -20,13 +19,14 @@ from kb_assistant.conversations import (
     ConversationNotFoundError,
     ConversationStore,
 )
-from kb_assistant.storage.db import make_engine
+from kb_assistant.core.replies import AnswerRequest
 from tests.api.conftest import ANSWERABLE, REFUND, parse_sse
+from tests.storage.engines import upgraded_engine
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> ConversationStore:
-    return ConversationStore(make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}"))
+    return ConversationStore(upgraded_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}"))
 
 
 def test_every_message_takes_the_next_event_number_even_from_many_writers(

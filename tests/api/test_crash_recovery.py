@@ -26,8 +26,8 @@ from kb_assistant.conversations import INTERRUPTED, TurnLedger
 from kb_assistant.handoff import HandoffStore
 from kb_assistant.policy import PolicyAudit
 from kb_assistant.settings import Settings
-from kb_assistant.storage.db import make_engine
 from tests.api.conftest import ANSWERABLE, REFUND, parse_sse
+from tests.storage.engines import upgraded_engine
 
 ADMIN_KEY = "crash-test-admin-key-0123456789"
 RECOVERY_TIMEOUT_S = 120
@@ -113,7 +113,7 @@ def crashed(
 def recovered(crashed: tuple[Path, list[Crash]]) -> Iterator[tuple[str, Path, list[Crash]]]:
     """A fresh server over the crashed data directory, once it decided what was left."""
     data_dir, crashes = crashed
-    ledger = TurnLedger(make_engine(Settings(data_dir=data_dir).resolved_database_url))
+    ledger = TurnLedger(upgraded_engine(Settings(data_dir=data_dir).resolved_database_url))
     left = ledger.count()
     assert left >= len([c for c in crashes if c.scenario.point != "reply.stored"])
     with ServerProcess(data_dir, {"KB_ADMIN_API_KEY": ADMIN_KEY}) as server:
@@ -138,7 +138,7 @@ def test_every_crashed_money_claim_ends_as_a_case_with_an_audited_decision(
     recovered: tuple[str, Path, list[Crash]],
 ) -> None:
     url, data_dir, crashes = recovered
-    engine = make_engine(Settings(data_dir=data_dir).resolved_database_url)
+    engine = upgraded_engine(Settings(data_dir=data_dir).resolved_database_url)
     cases, audit = HandoffStore(engine), PolicyAudit(engine)
     for crash in (c for c in crashes if c.scenario.claim):
         case = cases.active_case(crash.conversation_id)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from eval.server import served_in_thread
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.settings import Settings
 from tests.api.conftest import ADMIN_KEY, ANSWERABLE, REFUND, admin, parse_sse

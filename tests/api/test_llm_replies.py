@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 from tests.answering.test_service import GOOD_REPLY, MONEY

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.api.pages import STATIC_DIR, static_file
 from kb_assistant.api.security import CONTENT_SECURITY_POLICY
 from kb_assistant.embedding import SentenceTransformerEmbedder

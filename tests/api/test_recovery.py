@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb_assistant.answering.service import StreamEvent
-from kb_assistant.answering.types import Answer, AnswerRequest
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.api.recovery import APOLOGY, MAX_ANSWER_ATTEMPTS, RECOVERY_RULE, TurnRecovery
 from kb_assistant.api.state import ApiState
 from kb_assistant.assistant import Assistant
 from kb_assistant.conversations import INTERRUPTED, TurnLedger
+from kb_assistant.core.replies import Answer, AnswerRequest
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 from tests.api.conftest import ANSWERABLE, REFUND, AppFactory, Chat

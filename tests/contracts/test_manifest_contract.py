@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from kb_assistant.ports import ChunkEntry, DocumentEntry, Manifest
-from kb_assistant.storage.db import make_engine
 from kb_assistant.storage.manifest import ManifestStore
+from tests.storage.engines import upgraded_engine
 
 
 @pytest.fixture
 def manifest(tmp_path: Path) -> Manifest:
-    return ManifestStore(make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}"))
+    return ManifestStore(upgraded_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}", "manifest"))
 
 
 def entry(doc_id: str, source: str, hashes: list[str], version: int = 1) -> DocumentEntry:

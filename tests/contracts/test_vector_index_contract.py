@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb_assistant.index.chroma import ChromaIndex, IndexMismatchError, chroma_client
+from kb_assistant.index.chroma import ChromaIndex, IndexMismatchError
+from kb_assistant.index.chroma_client import chroma_client
 from kb_assistant.ports import IndexRecord, VectorIndex
 
 

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import Engine
 
 from kb_assistant.conversations import INTERRUPTED, ConversationStore, TurnLedger
-from kb_assistant.storage.db import make_engine
 from kb_assistant.storage.processes import ProcessId, this_process
 from tests.conftest import dead_process
+from tests.storage.engines import upgraded_engine
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    return upgraded_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from eval.escalation_eval import (
     target_check,
 )
 from eval.report_escalation import render, render_text
-from kb_assistant.policy.types import PolicyDecision
+from kb_assistant.core.decisions import PolicyDecision
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

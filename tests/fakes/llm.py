@@ -34,7 +34,7 @@ from kb_assistant.answering.prompts import (
     QUESTION_CLOSE,
     QUESTION_OPEN,
 )
-from kb_assistant.answering.text import split_sentences
+from kb_assistant.core.text import split_sentences
 
 _PIECE = re.compile(r"\S{1,4}|\s+")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestPipeline
-from ingest.redact import Redactor
-from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.api.ingest_jobs import IngestJobs
 from kb_assistant.cli import main
 from kb_assistant.composition import build_answer_service, build_faq_publisher
+from kb_assistant.core.redaction import Redactor
+from kb_assistant.core.replies import AnswerRequest
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.faq import (
@@ -32,9 +32,9 @@ from kb_assistant.faq import (
 )
 from kb_assistant.handoff import Case, CaseMessage, CustomerContact
 from kb_assistant.settings import Settings
-from kb_assistant.storage.db import make_engine
 from tests.conftest import DEMO_KB
 from tests.handoff.conftest import T0, make_packet, turn
+from tests.storage.engines import upgraded_engine
 
 QUESTION = "Can I buy a spare glass globe for the Orla pendant light?"
 ANSWER = (
@@ -64,7 +64,7 @@ def message(case_id: int, text: str, direction: str = "to_customer") -> CaseMess
 
 @pytest.fixture
 def drafts(tmp_path: Path) -> FaqDraftStore:
-    return FaqDraftStore(make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}"))
+    return FaqDraftStore(upgraded_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}"))
 
 
 def approved(draft_id: int = 1, case_id: int = 7) -> FaqDraft:

@@ -7,24 +7,20 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine
 
 from kb_assistant.handoff import CasePacket, CasePassage, HandoffStore, TranscriptTurn
-from kb_assistant.handoff.tables import HandoffCaseRow, HandoffMessageRow, HandoffTurnRow
 from kb_assistant.handoff.types import TurnRole
-from kb_assistant.storage.db import Base, make_engine
 from tests.handoff.receiver import Receiver
+from tests.storage.engines import drop_product_tables, upgraded_engine
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
 POSTGRES_URL_VARIABLE = "KB_TEST_POSTGRES_URL"
-_TABLES = [
-    cast(Table, row.__table__) for row in (HandoffCaseRow, HandoffTurnRow, HandoffMessageRow)
-]
 
 StoreFactory = Callable[[], HandoffStore]
 
@@ -34,7 +30,7 @@ def database_url(tmp_path: Path) -> str:
 
 
 # Set (e.g. postgresql+psycopg://user@127.0.0.1/db) to run every store test on PostgreSQL
-# as well; its handoff tables are dropped before and after each test.
+# as well; the product's tables are dropped before and after each test.
 POSTGRES_URL = os.environ.get(POSTGRES_URL_VARIABLE, "")
 
 
@@ -45,11 +41,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield database_url(tmp_path)
         return
     url = POSTGRES_URL
-    engine = make_engine(url)
-    Base.metadata.drop_all(engine, tables=_TABLES)
+    drop_product_tables(url)
     yield url
-    Base.metadata.drop_all(engine, tables=_TABLES)
-    engine.dispose()
+    drop_product_tables(url)
 
 
 @pytest.fixture
@@ -59,7 +53,7 @@ def new_store(db_url: str) -> Iterator[StoreFactory]:
     engines: list[Engine] = []
 
     def make() -> HandoffStore:
-        engines.append(make_engine(db_url))
+        engines.append(upgraded_engine(db_url))
         return HandoffStore(engines[-1])
 
     yield make

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
+from kb_assistant.core.decisions import POLICY_CLASSES
 from kb_assistant.handoff.messages import LANGUAGES, handoff_message, language_name
-from kb_assistant.policy.types import POLICY_CLASSES
 from kb_assistant.verify.money import money_commitment
 
 _CODES = "es fr de it pt nl pl sv da nb fi cs ro tr ru uk el ja zh ko ar hi"

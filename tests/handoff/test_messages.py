@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from kb_assistant.core.decisions import POLICY_CLASSES
 from kb_assistant.handoff import handoff_message
-from kb_assistant.policy.types import POLICY_CLASSES
 from kb_assistant.settings import ConfigurationError
 from kb_assistant.verify.money import money_commitment
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kb_assistant.composition import build_handoff_sink, build_handoff_store
 from kb_assistant.handoff import (
     Case,
     FanOutSink,
@@ -18,22 +19,20 @@ from kb_assistant.handoff import (
     HandoffStore,
     LogSink,
     WebhookSink,
-    build_handoff_sink,
-    build_handoff_store,
 )
 from kb_assistant.handoff.sinks import verify_signature
 from kb_assistant.settings import ConfigurationError, Settings
-from kb_assistant.storage.db import make_engine
 from tests.fakes.openai_server import unused_port
 from tests.handoff.conftest import database_url, make_packet
 from tests.handoff.receiver import Receiver
+from tests.storage.engines import upgraded_engine
 
 SECRET = "whsec-test-0123456789"
 
 
 @pytest.fixture
 def case(tmp_path: Path) -> Case:
-    store = HandoffStore(make_engine(database_url(tmp_path)))
+    store = HandoffStore(upgraded_engine(database_url(tmp_path)))
     return store.open_case(make_packet(urgent=True, label="security"))[0]
 
 

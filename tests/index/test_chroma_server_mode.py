@@ -20,16 +20,11 @@ import numpy as np
 import pytest
 
 from eval.server import free_port
-from kb_assistant.answering.types import AnswerRequest
 from kb_assistant.composition import build_answer_service, build_ingest_pipeline
+from kb_assistant.core.replies import AnswerRequest
 from kb_assistant.embedding import SentenceTransformerEmbedder
-from kb_assistant.index.chroma import (
-    PAGE_SIZE,
-    ChromaIndex,
-    IndexMismatchError,
-    IndexUnavailableError,
-    chroma_client,
-)
+from kb_assistant.index.chroma import PAGE_SIZE, ChromaIndex, IndexMismatchError
+from kb_assistant.index.chroma_client import IndexUnavailableError, chroma_client
 from kb_assistant.ports import IndexRecord, Vector
 from kb_assistant.settings import Settings
 from tests.chroma_server import ChromaServer, chroma_server  # noqa: F401
@@ -146,7 +141,8 @@ CHILD = textwrap.dedent(
     import json, sys
     from pathlib import Path
     import numpy as np
-    from kb_assistant.index.chroma import ChromaIndex, chroma_client
+    from kb_assistant.index.chroma import ChromaIndex
+    from kb_assistant.index.chroma_client import chroma_client
     from kb_assistant.ports import IndexRecord
 
     url, prefix, vector = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from kb_assistant.embedding.hashing import HashingEmbedder
-from kb_assistant.index.chroma import ChromaIndex, chroma_client
+from kb_assistant.index.chroma import ChromaIndex
+from kb_assistant.index.chroma_client import chroma_client
 from kb_assistant.index.question_field import joined
 from kb_assistant.ports import IndexRecord
 

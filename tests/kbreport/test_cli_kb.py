@@ -3,59 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from kb_assistant.cli import main
-from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
-
-FAQ_CSV = """\
-question,answer
-How long do I have to return an item?,You can return most items within 30 days of delivery for a full refund.
-How much does delivery cost?,Standard delivery costs £3.95 and express delivery costs £6.95.
-How do I contact customer service?,Use the chat on our website or email help@shop.example. We reply to emails within one working day.
-What is <script>alert(1)</script>?,Yes.
-"""  # noqa: E501
-POLICY_MD = """\
-# Shop policies
-
-## What is the return window?
-
-You can return most items within 28 days of delivery for a full refund.
-
-## What does delivery cost?
-
-Standard delivery is £4.95. Express delivery is £6.95.
-
-## How do I contact customer service?
-
-Use the chat on our website or email help@shop.example. We reply to emails within one working day.
-"""
-
-
-@pytest.fixture(scope="module")
-def data_dir(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Path:
-    """A data directory with a small FAQ and policy indexed (shared: reports only read)."""
-    from kb_assistant.composition import build_ingest_pipeline
-
-    root = tmp_path_factory.mktemp("kb-report")
-    (root / "kb").mkdir()
-    (root / "kb" / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
-    (root / "kb" / "policy.md").write_text(POLICY_MD, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("KB_") and name != "KB_EVAL_DATA":
-                patch.delenv(name)
-        patch.chdir(root)
-        settings = Settings(data_dir=root / "data")
-        report = build_ingest_pipeline(settings, embedder=real_embedder).run([root / "kb"])
-    assert not report.failures, report.failures
-    return root / "data"
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -131,7 +84,7 @@ def test_after_a_reindex_the_summary_says_which_contradictions_are_new(
     import shutil
 
     from ingest.reindex_report import ReindexReport
-    from kb_assistant.kbreport.after_reindex import HEALTH_FILE, health_summary, summary_line
+    from kb_assistant.composition.health import HEALTH_FILE, health_summary, summary_line
 
     copy = tmp_path / "data"
     shutil.copytree(data_dir, copy)
@@ -156,7 +109,7 @@ def test_after_a_reindex_the_summary_says_which_contradictions_are_new(
 
 
 def test_the_summary_is_skipped_when_nothing_is_indexed(tmp_path: Path) -> None:
-    from kb_assistant.kbreport.after_reindex import health_summary
+    from kb_assistant.composition.health import health_summary
 
     assert health_summary(Settings(data_dir=tmp_path / "empty")) is None
 
@@ -164,8 +117,8 @@ def test_the_summary_is_skipped_when_nothing_is_indexed(tmp_path: Path) -> None:
 def test_a_large_index_leaves_the_summary_to_the_report_command(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kb_assistant.kbreport import after_reindex
+    from kb_assistant.composition import health
 
-    monkeypatch.setattr(after_reindex, "MAX_UNITS", 1)
-    assert after_reindex.health_summary(Settings(data_dir=data_dir)) is None
-    assert not (data_dir / after_reindex.HEALTH_FILE).exists()
+    monkeypatch.setattr(health, "MAX_UNITS", 1)
+    assert health.health_summary(Settings(data_dir=data_dir)) is None
+    assert not (data_dir / health.HEALTH_FILE).exists()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb_assistant.kbreport.quantities import (
-    extract_quantities,
-    mentions_in,
-    parse_number,
-    subject_tokens,
-)
+from kb_assistant.kbreport.mentions import mentions_in
+from kb_assistant.kbreport.quantities import extract_quantities
+from kb_assistant.kbreport.quantity_patterns import parse_number
+from kb_assistant.kbreport.subjects import subject_tokens
 
 # sentence → (kind, unit, low, high, bound) of each quantity, in order
 CASES = [

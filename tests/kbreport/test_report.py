@@ -143,6 +143,7 @@ def test_json_has_a_stable_shape(report: KbReport) -> None:
         "short_units",
         "unreadable",
         "content_gaps",
+        "entry_usage",
     }
     assert shown["summary"] == report.summary()
     assert len(shown["contradictions"]) == len(report.contradictions)
@@ -231,7 +232,7 @@ def test_units_from_documents_and_index_records() -> None:
 
 
 def test_content_gaps_are_ranked_by_how_often_they_were_asked() -> None:
-    from kb_assistant.kbreport.live import ranked
+    from kb_assistant.kbreport.report import ranked
 
     gaps = [
         ContentGap("Do you deliver to Norway?", "unanswered", "newest"),

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from kb_assistant.composition import build_policy_engine
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.policy import (
     PolicyAudit,
@@ -17,18 +18,17 @@ from kb_assistant.policy import (
     PolicyEngine,
     PolicyModel,
     RuleSet,
-    build_policy_engine,
     policy_cache_dir,
 )
 from kb_assistant.policy.audit import MESSAGE_CHARS
 from kb_assistant.policy.config import SHIPPED_POLICY
 from kb_assistant.settings import ConfigurationError, Settings
-from kb_assistant.storage.db import make_engine
+from tests.storage.engines import upgraded_engine
 
 
 @pytest.fixture
 def audit(tmp_path: Path) -> PolicyAudit:
-    return PolicyAudit(make_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}"))
+    return PolicyAudit(upgraded_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}"))
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_a_decision_kept_for_review_is_found_again_with_its_note(
 ) -> None:
     from dataclasses import replace
 
-    from kb_assistant.policy.types import PolicyDecision
+    from kb_assistant.core.decisions import PolicyDecision
 
     plain = PolicyDecision("none", "answer", 0.9, "model:x", "model", policy.version)
     flagged = replace(
@@ -121,7 +121,7 @@ def test_the_factory_wires_policy_model_and_audit_from_settings(
     assert engine.model is not None and engine.model.key == model.key
     assert not engine.model.trained_now  # loaded from <data_dir>/policy
     engine.classify("my card was stolen", conversation_id="c-1")
-    database = make_engine(settings.resolved_database_url)
+    database = upgraded_engine(settings.resolved_database_url)
     with database.connect() as connection:
         rows = connection.execute(text("SELECT label, rule FROM policy_decisions")).all()
     assert rows == [("security", "rule:stolen_card")]

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kb_assistant.core.decisions import POLICY_CLASSES
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.policy import PolicyConfig, PolicyModel, train
 from kb_assistant.policy.classifier import training_set
 from kb_assistant.policy.labelled_examples import EXAMPLES_DIR, load_examples, read_examples
-from kb_assistant.policy.types import POLICY_CLASSES
 from kb_assistant.settings import ConfigurationError
 
 

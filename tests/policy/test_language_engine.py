@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from kb_assistant.core.decisions import PolicyDecision
 from kb_assistant.policy import PolicyAudit, PolicyConfig, PolicyEngine, PolicyModel, RuleSet
 from kb_assistant.policy.language_config import LanguagePolicy
 from kb_assistant.policy.language_detect import LanguageGuess
 from kb_assistant.policy.languages import LanguageGate
-from kb_assistant.policy.types import PolicyDecision
 from kb_assistant.storage.db import make_engine
+from tests.storage.engines import upgraded_engine
 
 
 def _with_languages(policy: PolicyConfig, **changes: object) -> PolicyConfig:
@@ -113,7 +114,7 @@ def test_classify_many_takes_the_same_language_paths(engine: PolicyEngine) -> No
 def test_a_language_decision_is_audited_with_its_language(
     policy: PolicyConfig, rules: RuleSet, model: PolicyModel, tmp_path: Path
 ) -> None:
-    audit = PolicyAudit(make_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}"))
+    audit = PolicyAudit(upgraded_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}"))
     audited = PolicyEngine(policy, rules, model, audit)
     decision = audited.classify("Где мой заказ? Он до сих пор не пришёл.", conversation_id="c-ru")
     audited.classify("where is my order?", conversation_id="c-en")
@@ -130,7 +131,8 @@ def test_a_language_decision_is_audited_with_its_language(
 def test_an_audit_table_made_before_languages_keeps_working(
     policy: PolicyConfig, rules: RuleSet, model: PolicyModel, tmp_path: Path
 ) -> None:
-    database = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    database = make_engine(url)
     with database.begin() as connection:  # the table as earlier releases created it
         connection.execute(
             text(
@@ -141,7 +143,7 @@ def test_an_audit_table_made_before_languages_keeps_working(
                 "frustration FLOAT)"
             )
         )
-    audit = PolicyAudit(database)
+    audit = PolicyAudit(upgraded_engine(url))  # recorded as r1, the missing tables made
     PolicyEngine(policy, rules, model, audit).classify("환불해 주세요.", conversation_id="c-ko")
     (entry,) = audit.recent(1)
     assert (entry.label, entry.rule, entry.language) == (

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from eval.escalation_datasets import load_dataset
+from kb_assistant.composition import build_policy_engine
 from kb_assistant.embedding import SentenceTransformerEmbedder
-from kb_assistant.policy import PolicyEngine, build_policy_engine, policy_cache_dir
+from kb_assistant.policy import PolicyEngine, policy_cache_dir
 from kb_assistant.policy.language_config import KNOWN_LANGUAGES
 from kb_assistant.settings import Settings
 from tests.conftest import REPO_ROOT

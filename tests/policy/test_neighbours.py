@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kb_assistant.core.decisions import POLICY_CLASSES
 from kb_assistant.policy.neighbours import Neighbours, owners_of
-from kb_assistant.policy.types import POLICY_CLASSES
 
 
 def unit(*rows: tuple[float, ...]) -> np.ndarray:

@@ -33,7 +33,7 @@ from kb_assistant.composition import (
 )
 from kb_assistant.domain import VISIBILITIES
 from kb_assistant.embedding import SentenceTransformerEmbedder
-from kb_assistant.index.chroma import chroma_client
+from kb_assistant.index.chroma_client import chroma_client
 from kb_assistant.index.chroma_disk import known_segments
 from kb_assistant.settings import Settings
 from tests.conftest import DEMO_KB

@@ -173,7 +173,7 @@ def test_a_bad_sources_file_is_exit_code_2(
 
 
 def _collections(settings: Settings) -> list[str]:
-    from kb_assistant.index.chroma import chroma_client
+    from kb_assistant.index.chroma_client import chroma_client
 
     client = chroma_client(settings.chroma_url, settings.resolved_chroma_path)
     return [collection.name for collection in client.list_collections()]

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, update
 
 from kb_assistant.index.lease import IndexLease, LeaseHeldError, LeaseLostError, LeaseRow
-from kb_assistant.storage.db import make_engine
+from tests.storage.engines import upgraded_engine
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    return upgraded_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}", "registry")
 
 
 def test_a_second_job_is_refused_with_who_holds_it(engine: Engine) -> None:
@@ -38,9 +38,11 @@ def test_a_lease_of_a_killed_process_on_this_machine_is_taken_over_at_once(
     url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
     script = (
         "import time, sys\n"
+        "from pathlib import Path\n"
         "from kb_assistant.index.lease import IndexLease\n"
-        "from kb_assistant.storage.db import make_engine\n"
-        f"held = IndexLease(make_engine({url!r}), ttl_s=600).hold('a job that dies')\n"
+        "from kb_assistant.storage.databases import Databases\n"
+        f"engine = Databases({url!r}, {url!r}, Path('.')).index_registry()\n"
+        "held = IndexLease(engine, ttl_s=600).hold('a job that dies')\n"
         "print('held', flush=True)\n"
         "time.sleep(600)\n"
     )

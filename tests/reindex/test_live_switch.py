@@ -16,7 +16,7 @@ import httpx
 
 from eval.server import served_in_thread
 from ingest.sources import load_sources_config
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.composition import build_lease, build_registry, build_reindex_job
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.policy import policy_cache_dir

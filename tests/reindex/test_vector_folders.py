@@ -18,7 +18,8 @@ from ingest.sources import load_sources_config
 from kb_assistant.cli import main
 from kb_assistant.composition import build_registry, build_reindex_job, build_vector_index
 from kb_assistant.embedding import HashingEmbedder
-from kb_assistant.index.chroma import ChromaIndex, chroma_client
+from kb_assistant.index.chroma import ChromaIndex
+from kb_assistant.index.chroma_client import chroma_client
 from kb_assistant.ports import IndexRecord
 from kb_assistant.settings import Settings
 

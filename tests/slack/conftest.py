@@ -22,8 +22,8 @@ from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.settings import Settings
 from kb_assistant.slack import SlackFeedbackStore, build_slack_app
-from kb_assistant.storage.db import make_engine
 from tests.slack.stand_in import SlackStandIn
+from tests.storage.engines import upgraded_engine
 
 SIGNING_SECRET = "signing-secret-for-tests"
 AGENT = "UAGENT001"
@@ -64,14 +64,14 @@ def slack_settings(demo_settings: Settings, stand_in: SlackStandIn, tmp_path: Pa
 
 @pytest.fixture
 def feedback(slack_settings: Settings) -> SlackFeedbackStore:
-    return SlackFeedbackStore(make_engine(slack_settings.resolved_database_url))
+    return SlackFeedbackStore(upgraded_engine(slack_settings.resolved_database_url))
 
 
 @pytest.fixture
 def bolt_app(
     slack_settings: Settings, slack_assistant: Assistant, feedback: SlackFeedbackStore
 ) -> App:
-    return build_slack_app(slack_settings, slack_assistant.answers, feedback=feedback)
+    return build_slack_app(slack_settings, slack_assistant, feedback=feedback)
 
 
 def signed_headers(body: str, timestamp: int | None = None) -> dict[str, str]:

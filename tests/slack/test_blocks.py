@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb_assistant.answering.types import Answer
+from kb_assistant.core.replies import Answer
 from kb_assistant.slack import answer_blocks, escape, question_from, split_text
 from kb_assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, pages
 

@@ -14,10 +14,10 @@ import pytest
 from slack_bolt import App
 
 from kb_assistant.assistant import Assistant
-from kb_assistant.composition import build_faq_publisher
+from kb_assistant.composition import build_faq_publisher, build_handoff_sink
 from kb_assistant.conversations.relay import CustomerRelay
 from kb_assistant.conversations.store import ConversationStore
-from kb_assistant.handoff import Case, FanOutSink, HandoffStore, build_handoff_sink
+from kb_assistant.handoff import Case, FanOutSink, HandoffStore
 from kb_assistant.settings import Settings
 from kb_assistant.slack import (
     CASE_CLAIM,
@@ -30,11 +30,11 @@ from kb_assistant.slack import (
     build_slack_app,
     slack_client,
 )
-from kb_assistant.slack.cases import NOT_A_MEMBER
-from kb_assistant.storage.db import make_engine
+from kb_assistant.slack.members import NOT_A_MEMBER
 from tests.handoff.conftest import make_packet
 from tests.slack.conftest import AGENT, CHANNEL, event_body, signed
 from tests.slack.stand_in import SlackStandIn
+from tests.storage.engines import upgraded_engine
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -61,7 +61,7 @@ def desk(
     stand_in: SlackStandIn,
 ) -> Desk:
     settings = slack_settings.model_copy(update={"slack_agent_channel": CHANNEL})
-    engine = make_engine(settings.resolved_database_url)
+    engine = upgraded_engine(settings.resolved_database_url)
     cases, conversations = HandoffStore(engine), ConversationStore(engine)
     relay = CustomerRelay(cases, conversations, "within a day")
     conversation = conversations.create()
@@ -74,7 +74,7 @@ def desk(
     publisher = build_faq_publisher(settings, embedder=slack_assistant.answers.embedder)
     case_desk = build_case_desk(settings, client, relay, publisher, engine=engine)
     app = build_slack_app(
-        settings, slack_assistant.answers, client=client, feedback=feedback, desk=case_desk
+        settings, slack_assistant, client=client, feedback=feedback, desk=case_desk
     )
     messages = case_desk.actions.messages
     stand_in.members.append(AGENT)
@@ -153,7 +153,7 @@ def test_a_new_case_is_posted_once_with_the_draft_marked_and_both_buttons(
 def test_customer_text_cannot_ping_the_channel(
     slack_settings: Settings, stand_in: SlackStandIn
 ) -> None:
-    engine = make_engine(slack_settings.resolved_database_url)
+    engine = upgraded_engine(slack_settings.resolved_database_url)
     case, _ = HandoffStore(engine).open_case(
         make_packet("conv-ping", draft_answer="<!channel> <https://evil.example|click>")
     )

@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from eval.server import served_in_thread
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.settings import Settings
 from kb_assistant.slack import CASE_RESOLVE, CASE_SAVE_FAQ

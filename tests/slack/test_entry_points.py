@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from kb_assistant.api import create_app
+from kb_assistant.api.app import create_app
 from kb_assistant.assistant import Assistant
 from kb_assistant.cli import main
 from kb_assistant.settings import Settings
 from kb_assistant.slack import SlackCaseMessages, SlackHandoffSink, slack_client
-from kb_assistant.storage.db import make_engine
 from tests.handoff.conftest import make_packet
 from tests.slack.conftest import AGENT, CHANNEL, signed_headers, slash_body
 from tests.slack.stand_in import SlackStandIn
 from tests.slack.test_cases import case_action, wait_until
+from tests.storage.engines import upgraded_engine
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -68,7 +68,7 @@ def test_the_api_lets_agents_work_cases_in_the_agents_channel(
         conversation = client.post("/api/v1/conversations", json={}).json()["conversation_id"]
         cases = slack_assistant.handoffs.store
         case, _ = cases.open_case(make_packet(conversation))
-        messages = SlackCaseMessages(make_engine(settings.resolved_database_url))
+        messages = SlackCaseMessages(upgraded_engine(settings.resolved_database_url))
         SlackHandoffSink(slack_client(settings), CHANNEL, messages).deliver(case)
         place = messages.place_of(case.id)
         assert place is not None

@@ -14,10 +14,10 @@ import pytest
 from slack_bolt import App
 
 from kb_assistant.answering.service import AnswerService
-from kb_assistant.answering.types import AnswerRequest
-from kb_assistant.composition import build_answer_service, build_faq_publisher
+from kb_assistant.composition import build_assistant, build_faq_publisher
 from kb_assistant.conversations.relay import CustomerRelay
 from kb_assistant.conversations.store import ConversationStore
+from kb_assistant.core.replies import AnswerRequest
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.cache import CachedEmbedder
 from kb_assistant.handoff import Case, HandoffStore
@@ -32,14 +32,14 @@ from kb_assistant.slack import (
     build_slack_app,
     slack_client,
 )
-from kb_assistant.slack.cases import NOT_A_MEMBER
 from kb_assistant.slack.faq import ANSWER_BLOCK, INPUT, NOT_RESOLVED, QUESTION_BLOCK
-from kb_assistant.storage.db import make_engine
+from kb_assistant.slack.members import NOT_A_MEMBER
 from tests.faq.test_faq import ANSWER, ASKED_LATER, QUESTION
 from tests.handoff.conftest import make_packet, turn
 from tests.slack.conftest import AGENT, CHANNEL, signed
 from tests.slack.stand_in import SlackStandIn
 from tests.slack.test_cases import STRANGER, blocks_of, case_action, wait_until
+from tests.storage.engines import upgraded_engine
 
 FORM = "application/x-www-form-urlencoded"
 CUSTOMER_ASKS = "My Orla globe arrived cracked, can you help? Reach me at ana.lopez@example.com"
@@ -71,7 +71,7 @@ def faq_desk(
         }
         | {"slack_agent_channel": CHANNEL}
     )
-    engine = make_engine(settings.resolved_database_url)
+    engine = upgraded_engine(settings.resolved_database_url)
     cases, conversations = HandoffStore(engine), ConversationStore(engine)
     relay = CustomerRelay(cases, conversations, "within a day")
     conversation = conversations.create()
@@ -85,9 +85,10 @@ def faq_desk(
         engine=engine,
     )
     SlackHandoffSink(client, CHANNEL, desk.actions.messages).deliver(case)
-    answers = build_answer_service(settings, embedder=CachedEmbedder(real_embedder))
+    assistant = build_assistant(settings, embedder=CachedEmbedder(real_embedder))
+    answers = assistant.answers
     app = build_slack_app(
-        settings, answers, client=client, feedback=SlackFeedbackStore(engine), desk=desk
+        settings, assistant, client=client, feedback=SlackFeedbackStore(engine), desk=desk
     )
     stand_in.members.append(AGENT)
     place = desk.actions.messages.place_of(case.id)

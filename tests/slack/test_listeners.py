@@ -8,6 +8,8 @@ import time
 
 from slack_bolt import App
 
+from kb_assistant.assistant import Assistant
+from kb_assistant.policy import PolicyEngine
 from kb_assistant.slack import FEEDBACK_UP, SlackFeedbackStore
 from kb_assistant.slack.blocks import USAGE
 from tests.slack.conftest import (
@@ -55,6 +57,20 @@ def test_agent_answers_may_use_internal_tickets(bolt_app: App, stand_in: SlackSt
     bolt_app.dispatch(signed(slash_body(question), FORM))
     blocks = posted_blocks(stand_in.wait_for("chat.update")[0].body)
     assert "_internal_" in blocks
+
+
+def test_agents_questions_go_through_the_reply_flow_audited_never_handed_off(
+    bolt_app: App, stand_in: SlackStandIn, slack_assistant: Assistant
+) -> None:
+    question = "I was charged twice for order 1234 and I want my money back"
+    bolt_app.dispatch(signed(slash_body(question), FORM))
+    blocks = posted_blocks(stand_in.wait_for("chat.update")[0].body)
+    assert "Sources" in blocks  # answered for the agent, not handed to a person
+    assert isinstance(slack_assistant.policy, PolicyEngine)
+    audit = slack_assistant.policy.audit
+    assert audit is not None
+    [decision] = [entry for entry in audit.recent(20) if entry.message == question]
+    assert decision.label == "money_action" and decision.action == "escalate"
 
 
 def test_mention_is_answered_in_its_thread(bolt_app: App, stand_in: SlackStandIn) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from connectors import ConnectorOptions, read_sources
-from kb_assistant.answering.text import split_sentences
+from kb_assistant.core.text import split_sentences
 from kb_assistant.domain import Document, Passage
 from tests.conftest import DEMO_KB
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_assistant.answering.text import split_sentences
+from kb_assistant.core.text import split_sentences
 from kb_assistant.domain import Document
 from kb_assistant.verify import looks_like_instruction, looks_obfuscated, strip_instructions
 

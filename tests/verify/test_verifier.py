@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kb_assistant.answering.text import content_tokens
-from kb_assistant.answering.types import Draft, Removal, Statement
+from kb_assistant.core.replies import Draft, Removal, Statement
+from kb_assistant.core.text import content_tokens
 from kb_assistant.domain import Document, Passage
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.embedding.hashing import HashingEmbedder
-from kb_assistant.index.chroma import ChromaIndex, chroma_client
+from kb_assistant.index.chroma import ChromaIndex
+from kb_assistant.index.chroma_client import chroma_client
 from kb_assistant.ports import IndexRecord, Vector
 from kb_assistant.verify import (
     SupportThresholds,

@@ -1,7 +1,8 @@
 """Phone-number rules for redaction: candidate patterns, layout checks and context words.
 
-Used by `ingest.redact`, which applies them; kept apart so the phone heuristics (which keep
-years, dates, prices and order numbers readable) can be read and tuned on their own.
+Used by `kb_assistant.core.redaction`, which applies them; kept apart so the phone
+heuristics (which keep years, dates, prices and order numbers readable) can be read and tuned
+on their own.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ingest.redact import PLACEHOLDERS, RedactionResult, Redactor
+from kb_assistant.core.redaction import PLACEHOLDERS, RedactionResult, Redactor
 from kb_assistant.domain import Document, Section
 
 ZERO = dict.fromkeys(PLACEHOLDERS, 0)

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kb_assistant.domain import Passage
-from kb_assistant.policy.types import PolicyDecision
-from kb_assistant.retrieval import Channel, cite
+from kb_assistant.core.decisions import PolicyDecision
+from kb_assistant.domain import Channel, Passage, cite
 
 Action = Literal["answer", "dont_know", "escalate"]
 Length = Literal["short", "normal", "detailed"]

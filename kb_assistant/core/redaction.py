@@ -3,7 +3,7 @@
 Runs offline on every document before anything is stored, so that no index, keyword index or
 answer can leak a customer's contact or payment details. Pure regular expressions plus
 checksums (Luhn for cards, ISO 13616 mod-97 for IBANs); the phone-number context rules, which
-keep years, dates, prices and order numbers readable, live in `ingest.phone_numbers`. Matches
+keep years, dates, prices and order numbers readable, live in `core.phone_numbers`. Matches
 become typed placeholders ("[EMAIL]", "[PHONE]", ...) so the text still says what kind of
 detail was there.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ingest.phone_numbers import (
+from kb_assistant.core.phone_numbers import (
     PHONE,
     PHONE_CUE,
     PHONE_LAYOUT_HINT,
@@ -26,7 +26,7 @@ from ingest.phone_numbers import (
     same_phone,
     words_before,
 )
-from kb_assistant.domain import Document, Section
+from kb_assistant.domain import Document
 
 # Redaction types, in the order they are applied, and the placeholder each leaves behind.
 REDACTION_TYPES = ("email", "iban", "card", "phone", "name")
@@ -233,7 +233,7 @@ class Redactor:
         copy = replace(
             doc,
             title=redact(doc.title),
-            sections=[Section(text=redact(s.text), page=s.page) for s in doc.sections],
+            sections=[replace(s, text=redact(s.text)) for s in doc.sections],
             metadata={key: redact(value) for key, value in doc.metadata.items()},
             people=(),
         )

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb_assistant.composition.report import NothingIndexedError, index_units, ingest_problems
 from kb_assistant.kbreport.build import build_report
 from kb_assistant.kbreport.contradictions import Contradiction
-from kb_assistant.kbreport.live import NothingIndexedError, index_units, ingest_problems
 
 if TYPE_CHECKING:
     from kb_assistant.settings import Settings

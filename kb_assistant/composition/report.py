@@ -1,5 +1,6 @@
-"""What the report reads from a data directory, read only: the live index's chunks, the
-last ingestion run's unreadable sources, and the content gaps customers revealed.
+"""What the report reads from a data directory, read only: the live index's chunks and
+documents, the last ingestion run's unreadable sources, the content gaps customers revealed
+and the sources customers' answers cited.
 
 Nothing here makes, adopts or switches an index version, and no model is loaded: the index
 is opened as a reader, and a store whose tables do not exist yet is skipped, not created.
@@ -8,17 +9,22 @@ is opened as a reader, and a store whose tables do not exist yet is skipped, not
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 
+from kb_assistant.composition.indexes import build_embedder, build_registry
+from kb_assistant.composition.stores import build_conversation_store
+from kb_assistant.core.errors import NotFoundError
 from kb_assistant.domain import Visibility
-from kb_assistant.kbreport.report import ContentGap, UnreadableSource
+from kb_assistant.kbreport.report import ContentGap, UnreadableSource, ranked
 from kb_assistant.kbreport.units import Unit, VisibilityChoice, units_from_records, visibilities
+from kb_assistant.kbreport.usage import Entry, entries_from_records
 from kb_assistant.ports import IndexRecord
 
 if TYPE_CHECKING:
+    from kb_assistant.conversations.types import SourceUsage
     from kb_assistant.index.versions import IndexVersion
     from kb_assistant.settings import Settings
 
@@ -28,7 +34,7 @@ GAPS_LIMIT = 100  # newest questions of each kind (unanswered, rated down) in th
 _CONVERSATION_TABLES = ("conversations", "conversation_messages", "conversation_feedback")
 
 
-class NothingIndexedError(RuntimeError):
+class NothingIndexedError(NotFoundError, RuntimeError):
     """The data directory holds no index to report on."""
 
 
@@ -38,15 +44,21 @@ def index_units(settings: Settings, choice: VisibilityChoice = "all") -> list[Un
     return units_from_records(_index_records(settings, visibilities(choice)))
 
 
-def _live(settings: Settings) -> IndexVersion | None:
-    from kb_assistant.composition import build_registry
+def index_contents(
+    settings: Settings, choice: VisibilityChoice = "all"
+) -> tuple[list[Unit], list[Entry]]:
+    """`index_units`, and the public documents among them as entries (the index read once)."""
+    records = list(_index_records(settings, visibilities(choice)))
+    return units_from_records(records), entries_from_records(records)
 
+
+def _live(settings: Settings) -> IndexVersion | None:
     return build_registry(settings).live()
 
 
 def _index_records(settings: Settings, wanted: Sequence[Visibility]) -> Iterator[IndexRecord]:
-    from kb_assistant.composition import build_embedder
-    from kb_assistant.index.chroma import ChromaIndex, chroma_client
+    from kb_assistant.index.chroma import ChromaIndex
+    from kb_assistant.index.chroma_client import chroma_client
 
     if not settings.chroma_url and not settings.resolved_chroma_path.is_dir():
         raise NothingIndexedError(
@@ -65,11 +77,15 @@ def _index_records(settings: Settings, wanted: Sequence[Visibility]) -> Iterator
 def ingest_problems(settings: Settings) -> list[UnreadableSource]:
     """The errors and warnings of the last ingestion run into the live index: files and
     pages that could not be read (scanned pages, damaged files, empty documents)."""
-    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.databases import databases_for
     from kb_assistant.storage.manifest import ManifestStore
 
     live = _live(settings)
-    engine = make_engine(live.manifest_url if live is not None else settings.resolved_database_url)
+    databases = databases_for(settings)
+    url = live.manifest_url if live is not None else settings.resolved_database_url
+    if not _exists(url):
+        return []
+    engine = databases.manifest(url) if live is not None else databases.main()
     if not inspect(engine).has_table("ingest_runs"):
         return []
     last = ManifestStore(engine).last_run()
@@ -88,10 +104,11 @@ def ingest_problems(settings: Settings) -> list[UnreadableSource]:
 def content_gaps(settings: Settings, limit: int = GAPS_LIMIT) -> list[ContentGap]:
     """Customer questions answered "I don't know" and replies rated down, the most often asked
     first (the newest `limit` of each kind are read)."""
-    from kb_assistant.conversations import build_conversation_store
-    from kb_assistant.storage.db import make_engine
+    from kb_assistant.storage.databases import databases_for
 
-    engine = make_engine(settings.resolved_database_url)
+    if not _exists(settings.resolved_database_url):
+        return []
+    engine = databases_for(settings).main()
     if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
         return []
     gaps = build_conversation_store(settings).content_gaps(limit=limit)
@@ -103,12 +120,23 @@ def content_gaps(settings: Settings, limit: int = GAPS_LIMIT) -> list[ContentGap
     )
 
 
-def ranked(gaps: Sequence[ContentGap]) -> list[ContentGap]:
-    """One row per question and kind (case, spacing and end punctuation aside), most often
-    asked first; the newest wording and detail are kept (the list comes newest first)."""
-    merged: dict[tuple[str, str], ContentGap] = {}
-    for gap in gaps:
-        key = (gap.kind, " ".join(gap.question.lower().split()).rstrip("?!. "))
-        seen = merged.get(key)
-        merged[key] = gap if seen is None else replace(seen, asked=seen.asked + gap.asked)
-    return sorted(merged.values(), key=lambda g: -g.asked)
+def source_usage(settings: Settings) -> SourceUsage:
+    """How many customers' answers cited each source, over every answer stored (no answers
+    when no conversation is stored yet)."""
+    from kb_assistant.conversations.types import SourceUsage
+    from kb_assistant.storage.databases import databases_for
+
+    if not _exists(settings.resolved_database_url):
+        return SourceUsage()
+    engine = databases_for(settings).main()
+    if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
+        return SourceUsage()
+    return build_conversation_store(settings).source_usage()
+
+
+def _exists(url: str) -> bool:
+    """Whether the database is there to read: a report never creates a SQLite file (a
+    database server's schema is brought up to date like any process's)."""
+    if not url.startswith("sqlite:///"):
+        return True
+    return Path(url.removeprefix("sqlite:///")).is_file()
