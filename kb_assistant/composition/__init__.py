@@ -4,7 +4,8 @@
 - `ingestion`: the ingestion pipeline, re-index jobs, the FAQ publisher;
 - `stores`: the policy engine, the case and conversation stores, the handoff sinks;
 - `answering`: retrieval, the answer service and the reply flow (`Assistant`);
-- `channels`: the Slack app and the web API's shared parts.
+- `channels`: the agents' Slack app, for both of its hosts (Socket Mode and the HTTP API);
+- `report`, `health`: what the knowledge-base report reads, and its summary after a re-index.
 
 Everything else receives what it needs; nothing outside this package builds an adapter.
 """
