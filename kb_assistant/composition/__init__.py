@@ -7,7 +7,8 @@
 - `channels`: the agents' Slack app, for both of its hosts (Socket Mode and the HTTP API);
 - `report`, `health`: what the knowledge-base report reads, and its summary after a re-index.
 
-Everything else receives what it needs; nothing outside this package builds an adapter.
+The adapters (stores, indexes, the model, the Slack client) are built here from `Settings`;
+the rest of the product receives them.
 """
 
 from __future__ import annotations
