@@ -38,6 +38,12 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def source_key(doc_id: str) -> str:
+    """An opaque, stable key of a document (its id, hashed): shown with a citation, it tells
+    which document a passage came from without revealing where the source file lives."""
+    return sha256_text(doc_id)[:16]
+
+
 @dataclass(frozen=True)
 class Section:
     """A contiguous piece of a document's text; `page` is set for paginated sources (1-based).

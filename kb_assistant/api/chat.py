@@ -172,6 +172,7 @@ def public_citations(answer: Answer) -> list[dict[str, Any]]:
             "page_end": c.page_end,
             "passage_text": c.passage_text,
             "abridged": c.abridged,
+            "source": c.source,
         }
         for c in answer.citations
         if c.visibility == "public"

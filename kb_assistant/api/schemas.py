@@ -115,6 +115,11 @@ class CitationOut(BaseModel):
     abridged: bool = Field(
         False, description="whether the reply shows less than `passage_text` (offer to show more)"
     )
+    source: str | None = Field(
+        None,
+        description="an opaque key of the cited document, the same for every passage of it; "
+        "null on replies stored before it was kept",
+    )
 
 
 class MessageOut(BaseModel):

@@ -173,8 +173,17 @@ class CitedSource:
     where: str
 
     @classmethod
+    def keyed(cls, key: str) -> CitedSource:
+        """The source of a citation that carries its document's key (`domain.source_key`)."""
+        return cls("", f"#{key}")
+
+    @classmethod
     def of(cls, citation: Mapping[str, Any]) -> CitedSource:
-        """The source a stored citation names (the chat's citation shape)."""
+        """The source a stored citation names (the chat's citation shape): its document's key
+        when it has one, else its title and place (citations stored before keys were kept)."""
+        key = citation.get("source")
+        if isinstance(key, str) and key:
+            return cls.keyed(key)
         title = str(citation.get("title") or "")
         url = citation.get("url")
         if url:

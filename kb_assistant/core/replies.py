@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb_assistant.core.decisions import PolicyDecision
-from kb_assistant.domain import Channel, Passage, cite
+from kb_assistant.domain import Channel, Passage, cite, source_key
 
 Action = Literal["answer", "dont_know", "escalate"]
 Length = Literal["short", "normal", "detailed"]
@@ -92,6 +92,7 @@ class Citation:
     # The cited passage's text (bounded), for a reader who wants more than the answer shows.
     passage_text: str | None = None
     abridged: bool = False  # the answer shows less than `passage_text`
+    source: str | None = None  # the cited document's opaque key (`domain.source_key`)
 
     @classmethod
     def of(
@@ -112,6 +113,7 @@ class Citation:
             page_end=passage.page_end,
             passage_text=passage_text,
             abridged=abridged,
+            source=source_key(passage.doc_id),
         )
 
     def as_json(self) -> dict[str, object]:
@@ -125,6 +127,7 @@ class Citation:
             "page_end": self.page_end,
             "passage_text": self.passage_text,
             "abridged": self.abridged,
+            "source": self.source,
         }
 
 

@@ -8,11 +8,11 @@ customers never reach: nobody asks what it answers, or they ask in words that re
 something else, or another entry wins every time. It may be worth retiring, merging or
 rewording; the most used entries, for their part, are the ones to keep most accurate.
 
-Answers name their sources by title and place (the URL, or the location without its page
-range), not by the index's ids, so an entry is matched on those two: entries that share
-both count together (a customer could not tell them apart either), and an entry retitled
-or moved counts from then on. Only public entries are listed: customers' answers never
-draw on internal ones (tickets, by default).
+An answer's citations carry an opaque key of the cited document (`domain.source_key`), so an
+entry is matched exactly, however it is retitled; citations stored before the key was kept
+are matched by title and place (the URL, or the location without its page range). Only
+public entries are listed: customers' answers never draw on internal ones (tickets, by
+default).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from kb_assistant.conversations.types import CitedSource, SourceUsage
+from kb_assistant.domain import source_key
 from kb_assistant.ports import IndexRecord
 
 MIN_ANSWERS = 50  # answers stored before entries are called never used
@@ -132,7 +133,14 @@ def entry_usage(
 ) -> EntryUsage:
     """How often answers cited each entry: those never cited (with enough answers stored)
     and the `top` most cited."""
-    counted = [UsedEntry(e, usage.cited.get(e.cited_as, 0)) for e in entries]
+    counted = [
+        UsedEntry(
+            e,
+            usage.cited.get(CitedSource.keyed(source_key(e.doc_id)), 0)
+            + usage.cited.get(e.cited_as, 0),
+        )
+        for e in entries
+    ]
     never = [u.entry for u in counted if u.answers == 0] if usage.answers >= min_answers else []
     used = sorted((u for u in counted if u.answers), key=lambda u: (-u.answers, u.entry.title))
     return EntryUsage(

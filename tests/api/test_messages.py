@@ -44,8 +44,10 @@ def test_an_answerable_question_gets_an_answer_with_public_sources(client: TestC
         "page_end",
         "passage_text",
         "abridged",
+        "source",
     }
     assert citation["passage_text"] and isinstance(citation["abridged"], bool)
+    assert isinstance(citation["source"], str) and "/" not in citation["source"]
     assert f"[{citation['number']}]" in reply["text"]
     assert 0.0 <= body["confidence"] <= 1.0
 

@@ -18,6 +18,7 @@ import pytest
 
 from kb_assistant.cli import main
 from kb_assistant.conversations.types import CitedSource, SourceUsage
+from kb_assistant.domain import source_key
 from kb_assistant.embedding import SentenceTransformerEmbedder
 from kb_assistant.kbreport import KbReport, build_report, render_html, render_text
 from kb_assistant.kbreport.usage import (
@@ -204,6 +205,22 @@ def test_entries_match_the_sources_answers_cite() -> None:
     assert [(u.entry, u.answers) for u in usage.most_used] == [(MANUAL, 9), (WEB, 3), (FAQ, 3)]
     assert usage.never_used == [OTHER]
     assert usage.enough_traffic and usage.period() == "2025-03-01 to 2025-03-01"
+
+
+def test_a_cited_documents_key_matches_its_entry_however_it_was_titled() -> None:
+    retitled = {
+        "title": "Kettle quick-start (old title)",
+        "location": "kettle-old.pdf, p. 2",
+        "page_start": 2,
+        "source": source_key(MANUAL.doc_id),
+    }
+    keyed = CitedSource.of(retitled)
+    now = datetime(2025, 3, 1, tzinfo=UTC)
+    usage = entry_usage(ENTRIES, SourceUsage(MIN_ANSWERS, now, now, {keyed: 4, FAQ.cited_as: 1}))
+
+    assert keyed != MANUAL.cited_as  # the title and place no longer match: the key does
+    assert [(u.entry, u.answers) for u in usage.most_used] == [(MANUAL, 4), (FAQ, 1)]
+    assert MANUAL not in usage.never_used
 
 
 def test_fewer_answers_than_the_minimum_list_no_entry() -> None:
