@@ -67,8 +67,8 @@ def register(commands: Any) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from kb_assistant.composition import NothingIndexedError
     from kb_assistant.composition.report import (
-        NothingIndexedError,
         content_gaps,
         index_contents,
         ingest_problems,

@@ -19,7 +19,7 @@ from kb_assistant.composition.answering import (
     build_retriever,
 )
 from kb_assistant.composition.indexes import (
-    NoIndexError,
+    NothingIndexedError,
     build_embedder,
     build_keyword_index,
     build_lease,
@@ -51,7 +51,7 @@ from kb_assistant.composition.stores import (
 
 __all__ = [
     "FAQ_LEASE_WAIT_S",
-    "NoIndexError",
+    "NothingIndexedError",
     "build_answer_service",
     "build_assistant",
     "build_conversation_store",

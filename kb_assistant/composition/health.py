@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb_assistant.composition.report import NothingIndexedError, index_units, ingest_problems
+from kb_assistant.composition.indexes import NothingIndexedError
+from kb_assistant.composition.report import index_units, ingest_problems
 from kb_assistant.kbreport.build import build_report
 from kb_assistant.kbreport.contradictions import Contradiction
 

@@ -29,8 +29,8 @@ from kb_assistant.storage.databases import databases_for
 from kb_assistant.storage.manifest import ManifestStore
 
 
-class NoIndexError(NotFoundError):
-    """Nothing has been indexed yet, so there is no index to read."""
+class NothingIndexedError(NotFoundError, RuntimeError):
+    """Nothing has been indexed in the data directory yet, so there is no index to read."""
 
 
 def configure_process(settings: Settings) -> None:
@@ -112,10 +112,10 @@ def open_writable_version(
 
 
 def readable_version(settings: Settings) -> IndexVersion:
-    """The live version, to read; `NoIndexError` when nothing has been indexed yet."""
+    """The live version, to read; `NothingIndexedError` when nothing has been indexed yet."""
     live = live_version(settings)
     if live is None:
-        raise NoIndexError(
+        raise NothingIndexedError(
             f"nothing is indexed in {settings.data_dir} yet: run `kb-assistant ingest` or "
             "`kb-assistant reindex` first"
         )

@@ -9,19 +9,18 @@ is opened as a reader, and a store whose tables do not exist yet is skipped, not
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 
-from kb_assistant.composition.indexes import build_embedder, build_registry
+from kb_assistant.composition.indexes import NothingIndexedError, build_embedder, build_registry
 from kb_assistant.composition.stores import build_conversation_store
-from kb_assistant.core.errors import NotFoundError
 from kb_assistant.domain import Visibility
 from kb_assistant.kbreport.report import ContentGap, UnreadableSource, ranked
 from kb_assistant.kbreport.units import Unit, VisibilityChoice, units_from_records, visibilities
 from kb_assistant.kbreport.usage import Entry, entries_from_records
 from kb_assistant.ports import IndexRecord
+from kb_assistant.storage.databases import database_exists, databases_for
 
 if TYPE_CHECKING:
     from kb_assistant.conversations.types import SourceUsage
@@ -32,10 +31,6 @@ GAPS_LIMIT = 100  # newest questions of each kind (unanswered, rated down) in th
 
 
 _CONVERSATION_TABLES = ("conversations", "conversation_messages", "conversation_feedback")
-
-
-class NothingIndexedError(NotFoundError, RuntimeError):
-    """The data directory holds no index to report on."""
 
 
 def index_units(settings: Settings, choice: VisibilityChoice = "all") -> list[Unit]:
@@ -77,13 +72,12 @@ def _index_records(settings: Settings, wanted: Sequence[Visibility]) -> Iterator
 def ingest_problems(settings: Settings) -> list[UnreadableSource]:
     """The errors and warnings of the last ingestion run into the live index: files and
     pages that could not be read (scanned pages, damaged files, empty documents)."""
-    from kb_assistant.storage.databases import databases_for
     from kb_assistant.storage.manifest import ManifestStore
 
     live = _live(settings)
     databases = databases_for(settings)
     url = live.manifest_url if live is not None else settings.resolved_database_url
-    if not _exists(url):
+    if not database_exists(url):
         return []
     engine = databases.manifest(url) if live is not None else databases.main()
     if not inspect(engine).has_table("ingest_runs"):
@@ -104,9 +98,8 @@ def ingest_problems(settings: Settings) -> list[UnreadableSource]:
 def content_gaps(settings: Settings, limit: int = GAPS_LIMIT) -> list[ContentGap]:
     """Customer questions answered "I don't know" and replies rated down, the most often asked
     first (the newest `limit` of each kind are read)."""
-    from kb_assistant.storage.databases import databases_for
 
-    if not _exists(settings.resolved_database_url):
+    if not database_exists(settings.resolved_database_url):
         return []
     engine = databases_for(settings).main()
     if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
@@ -124,19 +117,10 @@ def source_usage(settings: Settings) -> SourceUsage:
     """How many customers' answers cited each source, over every answer stored (no answers
     when no conversation is stored yet)."""
     from kb_assistant.conversations.types import SourceUsage
-    from kb_assistant.storage.databases import databases_for
 
-    if not _exists(settings.resolved_database_url):
+    if not database_exists(settings.resolved_database_url):
         return SourceUsage()
     engine = databases_for(settings).main()
     if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
         return SourceUsage()
     return build_conversation_store(settings).source_usage()
-
-
-def _exists(url: str) -> bool:
-    """Whether the database is there to read: a report never creates a SQLite file (a
-    database server's schema is brought up to date like any process's)."""
-    if not url.startswith("sqlite:///"):
-        return True
-    return Path(url.removeprefix("sqlite:///")).is_file()

@@ -291,12 +291,14 @@ def _row(session: Session, version_id: int) -> IndexVersionRow:
     return row
 
 
+def manifest_url(stored: str, data_dir: Path, main_url: str) -> str:
+    """The database URL of a manifest as the registry stores it: the main database's for
+    the index adopted from before versions existed, else a SQLite file in the data folder."""
+    return main_url if stored == MAIN_DATABASE else f"sqlite:///{(data_dir / stored).resolve()}"
+
+
 def _version(row: IndexVersionRow, data_dir: Path, main_url: str) -> IndexVersion:
-    manifest = (
-        main_url
-        if row.manifest_url == MAIN_DATABASE
-        else f"sqlite:///{(data_dir / row.manifest_url).resolve()}"
-    )
+    manifest = manifest_url(row.manifest_url, data_dir, main_url)
     return IndexVersion(
         id=row.id,
         state=cast(VersionState, row.state),

@@ -101,7 +101,7 @@ class Databases:
         found: list[tuple[Place, list[SchemaState]]] = []
         with self._lock:
             for url, (names, schemas) in self._plan().items():
-                if _exists(url):
+                if database_exists(url):
                     engine = self._open(url)
                     wanted = sorted(set(schemas) | migrate.held(engine), key=SCHEMAS.index)
                     states = migrate.states(engine, wanted)
@@ -150,15 +150,15 @@ class Databases:
         add(self.main_url, "main database", "main")
         add(self.index_url, "index database", "registry")
         for version, url in self._manifest_urls():
-            if url in plan or _exists(url):
+            if url in plan or database_exists(url):
                 add(url, f"manifest of v{version}", "manifest")
         return plan
 
     def _manifest_urls(self) -> list[tuple[int, str]]:
         """(version, manifest URL) of every index version the registry lists."""
-        from kb_assistant.index.versions import MAIN_DATABASE
+        from kb_assistant.index.versions import manifest_url
 
-        if not _exists(self.index_url):
+        if not database_exists(self.index_url):
             return []
         engine = self._open(self.index_url)
         with engine.connect() as connection:
@@ -167,13 +167,7 @@ class Databases:
             rows = connection.execute(text("SELECT id, manifest_url FROM index_versions"))
             stored = sorted((int(version), str(url)) for version, url in rows)
         return [
-            (
-                version,
-                self.main_url
-                if url == MAIN_DATABASE
-                else f"sqlite:///{(self.data_dir / url).resolve()}",
-            )
-            for version, url in stored
+            (version, manifest_url(url, self.data_dir, self.main_url)) for version, url in stored
         ]
 
 
@@ -203,8 +197,8 @@ def redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _exists(url: str) -> bool:
-    """False only for a SQLite file that is not there yet."""
+def database_exists(url: str) -> bool:
+    """False only for a SQLite file that is not there yet (opening it would create it)."""
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
     return not path or Path(path).exists()
 
