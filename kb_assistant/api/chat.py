@@ -23,9 +23,11 @@ from kb_assistant.api.errors import error_body
 from kb_assistant.api.sse import sse_event
 from kb_assistant.api.state import ApiState
 from kb_assistant.conversations import PendingTurn, StoredMessage, TurnKind
+from kb_assistant.conversations.traces import TraceRecord
 from kb_assistant.core.replies import Answer, AnswerRequest, Length, Tone
 from kb_assistant.faults import crash_point
 from kb_assistant.handoff import CustomerContact
+from kb_assistant.handoff.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,15 @@ def finish_turn(
     """Store the reply and close the turn (and tell the chat about a new case); the
     response body."""
     crash_point("reply.composed")
+    waited = utcnow() - turn.message.created_at
+    trace = TraceRecord.of(
+        answer, waited.total_seconds() * 1000, person=turn.pending.kind == "person"
+    )
     reply = state.turns.settle(
         turn.pending,
         answer.text,
         reply_id=reply_id,
+        trace=trace,
         citations=public_citations(answer),
         action=answer.action,
         offer_human=offers_person(answer),

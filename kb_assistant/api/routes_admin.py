@@ -1,5 +1,7 @@
 """The admin endpoints under `/api/v1/admin` (header `X-API-Key`): re-indexing, handoff cases
-(claim, resolve, reply to the customer) and the content gaps customers revealed.
+(claim, resolve, reply to the customer), the content gaps customers revealed, and as JSON
+everything the operator console shows (overview, grouped gaps and the FAQ drafts made from
+them, conversations with their traces, the case queue, the knowledge base).
 
 Disabled (503 `admin_disabled`) until `KB_ADMIN_API_KEY` is set. Every text and number
 a call carries is checked as the customer API checks it (see `schemas`).
@@ -14,7 +16,20 @@ from fastapi import APIRouter, Depends, Path, Query
 from kb_assistant.api.deps import StateDep, admin_access
 from kb_assistant.api.errors import ApiError
 from kb_assistant.api.ingest_jobs import IngestJobError
-from kb_assistant.api.schemas import MAX_ID, AgentIn, AgentMessageIn, ErrorOut, UsableText
+from kb_assistant.api.schemas import (
+    MAX_ID,
+    AgentIn,
+    AgentMessageIn,
+    ErrorOut,
+    FaqDraftIn,
+    GapDraftIn,
+    UsableText,
+)
+from kb_assistant.composition.console import draft_view
+from kb_assistant.core.errors import KbError
+from kb_assistant.handoff.types import utcnow
+from kb_assistant.insights.cases import case_queue
+from kb_assistant.insights.overview import overview, period_ending
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (401, 404, 409, 422, 503)
@@ -27,6 +42,9 @@ router = APIRouter(
 )
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the handoff case id")]
 JobId = Annotated[str, Path(max_length=64, description="the ingest job id"), UsableText]
+Days = Annotated[int, Query(ge=1, le=366, description="the period: this many days to today")]
+DraftId = Annotated[int, Path(ge=1, le=MAX_ID, description="the FAQ draft id")]
+GapKey = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="the content gap's key")]
 
 
 @router.post("/ingest", status_code=202)
@@ -100,3 +118,111 @@ def content_gaps(
     """Questions answered "I don't know" and replies rated down: what the knowledge base
     is missing."""
     return state.conversations.content_gaps(limit=limit).as_json()
+
+
+@router.get("/overview")
+def console_overview(state: StateDep, days: Days = 30) -> dict[str, Any]:
+    """Conversations per day, outcome shares, escalations by reason, ratings and latency
+    over the last `days` days (UTC), as the console's overview shows them."""
+    seen = overview(state.console.engine, period_ending(utcnow().date(), days))
+    return {
+        **seen.as_json(),
+        "shares": {o: round(seen.share(o), 4) for o in seen.outcomes},
+        "thumbs_up_rate": seen.thumbs_up_rate,
+    }
+
+
+@router.get("/gaps")
+def grouped_gaps(state: StateDep, days: Days = 30) -> dict[str, Any]:
+    """Questions the knowledge base failed on ("I don't know", rated down), grouped by
+    meaning and ranked by how often they were asked, with the passages retrieved for them."""
+    state.ready_assistant()  # the groups need the assistant's model
+    report = state.console.gaps().report(period_ending(utcnow().date(), days))
+    drafts = state.console.drafts.for_gaps([g.key for g in report.gaps])
+    body = report.as_json()
+    for gap in body["gaps"]:
+        gap["draft_id"] = drafts.get(gap["key"])
+    return body
+
+
+@router.post("/gaps/{key}/draft", status_code=201)
+def draft_gap(state: StateDep, key: GapKey, body: GapDraftIn) -> dict[str, Any]:
+    """Start the FAQ draft of a content gap (or return the one already started)."""
+    existing = state.console.drafts.for_gap(key)
+    if existing is None:
+        state.ready_assistant()
+        report = state.console.gaps().report(period_ending(utcnow().date(), body.days))
+        gap = next((g for g in report.gaps if g.key == key), None)
+        if gap is None:
+            raise ApiError(404, f"no content gap {key!r} in the last {body.days} days")
+        existing = state.console.draft_from_gap(key, gap.label, body.operator)
+    return {"draft": draft_view(existing).as_json()}
+
+
+@router.get("/faq-drafts/{draft_id}")
+def faq_draft(state: StateDep, draft_id: DraftId) -> dict[str, Any]:
+    """An FAQ draft (from a case or a content gap) and its state."""
+    return {"draft": draft_view(state.console.drafts.get(draft_id)).as_json()}
+
+
+@router.post("/faq-drafts/{draft_id}")
+def edit_faq_draft(state: StateDep, draft_id: DraftId, body: FaqDraftIn) -> dict[str, Any]:
+    """Save an operator's edit; with `publish`, approve it and index it as a public FAQ
+    entry (as an agent's approval in Slack does)."""
+    if body.publish:
+        try:
+            draft = state.console.publish(draft_id, body.question, body.answer, body.operator)
+        except (ApiError, KbError):
+            raise
+        except Exception as error:
+            raise ApiError(503, f"the entry could not be published: {error}") from None
+    else:
+        draft = state.console.drafts.save(draft_id, body.question, body.answer)
+    return {"draft": draft_view(draft).as_json()}
+
+
+@router.get("/conversations")
+def conversations(
+    state: StateDep,
+    q: Annotated[str, Query(max_length=200), UsableText] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Conversations, newest first; with `q`, those with a message holding it. Texts are
+    redacted of personal data."""
+    return state.console.transcripts.search(q, offset=offset, limit=limit).as_json()
+
+
+@router.get("/conversations/{cid}")
+def conversation(
+    state: StateDep, cid: Annotated[str, Path(max_length=64), UsableText]
+) -> dict[str, Any]:
+    """A whole transcript, redacted, with what the assistant did for each reply: passages
+    retrieved, gate confidence, sentences the verifier removed, the policy's decision."""
+    return state.console.transcripts.detail(cid).as_json()
+
+
+@router.get("/queue")
+def queue(
+    state: StateDep,
+    case_state: Annotated[
+        Literal["open", "claimed", "resolved"] | None, Query(alias="state")
+    ] = None,
+    reason: Annotated[str | None, Query(max_length=32), UsableText] = None,
+    agent: Annotated[str | None, Query(max_length=200), UsableText] = None,
+) -> dict[str, Any]:
+    """The handoff queue as the console shows it: filtered, with ages and counts by state."""
+    return case_queue(
+        state.cases.engine,
+        state.console.redactor,
+        state=case_state,
+        reason=reason,
+        agent=agent,
+    ).as_json()
+
+
+@router.get("/kb")
+def knowledge_base(state: StateDep) -> dict[str, Any]:
+    """Index versions with the re-index gate's recall, the live version's sources and their
+    last sync, and the health report's summary."""
+    return state.console.knowledge_base().as_json()

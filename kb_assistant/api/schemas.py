@@ -167,3 +167,19 @@ class AgentIn(BaseModel):
 class AgentMessageIn(BaseModel):
     agent: AgentName
     text: Annotated[str, Field(min_length=1, max_length=20_000), UsableText]
+
+
+class GapDraftIn(BaseModel):
+    """Who starts an FAQ draft from a content gap, over which period the gap was found."""
+
+    operator: AgentName
+    days: Annotated[int, Field(ge=1, le=366)] = 30
+
+
+class FaqDraftIn(BaseModel):
+    """An operator's edit of an FAQ draft; `publish` approves and indexes it."""
+
+    operator: AgentName
+    question: Annotated[str, Field(max_length=300), UsableText]
+    answer: Annotated[str, Field(max_length=3000), UsableText]
+    publish: bool = False

@@ -21,6 +21,7 @@ from kb_assistant.api.metrics import ApiMetrics
 from kb_assistant.api.ratelimit import RateLimits
 from kb_assistant.api.tokens import ConversationTokens
 from kb_assistant.assistant import Assistant
+from kb_assistant.composition.console import ConsoleServices
 from kb_assistant.conversations import ConversationStore, CustomerRelay, TurnLedger
 from kb_assistant.handoff import HandoffStore
 from kb_assistant.settings import ConfigurationError, Settings
@@ -52,6 +53,7 @@ class ApiState:
     metrics: ApiMetrics
     jobs: IngestJobs
     builder: Callable[[], Assistant]
+    console: ConsoleServices
     assistant: Assistant | None = None
     start_error: str | None = None
     background: list[Background] = field(default_factory=list)

@@ -8,7 +8,18 @@ import sys
 from collections.abc import Sequence
 
 from kb_assistant import __version__
-from kb_assistant.cli import ask, db, evaluate, ingest, kb, policy, reindex, serve, slack
+from kb_assistant.cli import (
+    ask,
+    db,
+    evaluate,
+    ingest,
+    kb,
+    operators,
+    policy,
+    reindex,
+    serve,
+    slack,
+)
 from kb_assistant.cli.common import CliError
 from kb_assistant.core.errors import EXIT_CODES, KbError
 
@@ -34,6 +45,7 @@ examples:
   kb-assistant serve --port 8000
   kb-assistant slack
   kb-assistant db upgrade
+  kb-assistant operators add lead
 """
 
 
@@ -58,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     slack.register(commands)
     db.register(commands)
+    operators.register(commands)
     return parser
 
 

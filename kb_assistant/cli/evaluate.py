@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb_assistant.cli.common import add_common_options, load_settings, print_json, translated_errors
+from kb_assistant.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -50,6 +51,20 @@ def register(commands: Any) -> None:
     answers.add_argument(
         "--limit", type=int, default=200, help="E-Manual questions to use (default 200)"
     )
+    answers.add_argument(
+        "--llm",
+        action="store_true",
+        help="measure the configured LLM instead (KB_LLM_PROVIDER, e.g. local with "
+        "KB_LLM_MODEL_PATH=smollm2) on the demo's held-out customer questions: sentences the "
+        "verifier kept, fallbacks to the extractive answer, Flesch-Kincaid grade, faithfulness, "
+        "tokens and latency",
+    )
+    answers.add_argument(
+        "--questions",
+        type=int,
+        metavar="N",
+        help="with --llm: use only the first N questions (default: all)",
+    )
     answers.add_argument("--eval-data", type=Path, help="datasets folder (default: KB_EVAL_DATA)")
     add_common_options(answers)
     answers.set_defaults(handler=run_answers)
@@ -65,6 +80,16 @@ def register(commands: Any) -> None:
         "when any answer broke a check. Needs the project's test fakes (run from a checkout).",
     )
     safety.add_argument("--limit", type=int, help="stratified sample size (default: all)")
+    safety.add_argument(
+        "--llm",
+        choices=("misbehaving", "local"),
+        default="misbehaving",
+        help="misbehaving: the unsafe test model (default); local: the local GGUF model of "
+        "KB_LLM_MODEL_PATH (default smollm2), a real model in its place",
+    )
+    safety.add_argument(
+        "--stream", type=int, help="how many of the attacks also stream (default 100)"
+    )
     safety.add_argument("--json", action="store_true", help="print the full report as JSON")
     safety.set_defaults(handler=run_safety)
 
@@ -156,6 +181,8 @@ def run_answers(args: argparse.Namespace) -> int:
     from eval.datasets import DatasetMissingError, eval_data_root
 
     settings = load_settings(args)
+    if args.llm:
+        return _run_llm_answers(args, settings)
     try:
         root: Path | None = args.eval_data or eval_data_root()
     except DatasetMissingError as exc:
@@ -167,6 +194,18 @@ def run_answers(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(answers_eval.render(report))
+    return 0
+
+
+def _run_llm_answers(args: argparse.Namespace, settings: Settings) -> int:
+    from eval import llm_answers_eval
+
+    with translated_errors():
+        report = llm_answers_eval.run(settings, args.questions)
+    if args.json:
+        print_json(report)
+    else:
+        print(llm_answers_eval.render(report))
     return 0
 
 
@@ -210,4 +249,7 @@ def run_safety(args: argparse.Namespace) -> int:
     argv = ["--json"] if args.json else []
     if args.limit is not None:
         argv += ["--limit", str(args.limit)]
+    if args.stream is not None:
+        argv += ["--stream", str(args.stream)]
+    argv += ["--llm", args.llm]
     return safety_eval.main(argv)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kb_assistant.conversations.store import checked_text, insert_message
 from kb_assistant.conversations.tables import ID_CHARS, ConversationMessageRow, message_from_row
+from kb_assistant.conversations.traces import TraceRecord, add_trace
 from kb_assistant.conversations.types import MAX_TEXT_CHARS, StoredMessage
 from kb_assistant.handoff.types import as_utc, utcnow
 from kb_assistant.storage.db import Base
@@ -142,9 +143,15 @@ class TurnLedger:
         return reply_id
 
     def settle(
-        self, turn: PendingTurn, text: str, *, reply_id: str | None = None, **fields: Any
+        self,
+        turn: PendingTurn,
+        text: str,
+        *,
+        reply_id: str | None = None,
+        trace: TraceRecord | None = None,
+        **fields: Any,
     ) -> StoredMessage:
-        """Store the reply and close the turn, in one transaction.
+        """Store the reply (with its trace) and close the turn, in one transaction.
 
         When another process settled the turn first, its reply is returned and nothing is
         stored twice. `fields` are the reply's `StoredMessage` fields (citations, action…).
@@ -165,6 +172,7 @@ class TurnLedger:
                     for name, value in fields.items():
                         setattr(row, name, _column_value(name, value))
                     session.flush()
+                    _trace(session, row, trace)
                     return message_from_row(row)
             row = insert_message(
                 session,
@@ -174,6 +182,7 @@ class TurnLedger:
                 reply_to=_id(turn),
                 **fields,
             )
+            _trace(session, row, trace)
             return message_from_row(row)
 
     def release(self, turn: PendingTurn, error: str) -> None:
@@ -303,3 +312,8 @@ def _turn(row: PendingTurnRow, message: ConversationMessageRow) -> PendingTurn:
         reply_id=row.reply_id,
         last_error=row.last_error,
     )
+
+
+def _trace(session: Session, reply: ConversationMessageRow, trace: TraceRecord | None) -> None:
+    if trace is not None:
+        add_trace(session, reply.id, reply.conversation_id, utcnow(), trace)

@@ -4,16 +4,20 @@ A draft pairs the customer's question with what the agent wrote back, both redac
 personal data. It is created by the first agent who asks for it (one draft per case), edited
 and approved by an agent, then published: written to the agents' FAQ file and indexed as a
 public FAQ entry. The store keeps the approver, the time and the indexed document's id.
+
+An operator can also start a draft from a content gap in the console (questions customers
+asked that the knowledge base could not answer): one draft per gap, with no case, published
+through the same approval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import DateTime, Engine, Integer, String, Text, select
+from sqlalchemy import DateTime, Engine, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -24,6 +28,7 @@ from kb_assistant.handoff.types import as_utc, utcnow
 from kb_assistant.storage.db import Base
 
 FaqState = Literal["draft", "approved", "published"]
+FaqOrigin = Literal["case", "gap"]
 MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 3000
 
@@ -53,7 +58,7 @@ class FaqDraft:
     """A question and answer on its way to the knowledge base. Times are UTC."""
 
     id: int
-    case_id: int
+    case_id: int | None
     question: str
     answer: str
     state: FaqState
@@ -66,6 +71,8 @@ class FaqDraft:
     published_at: datetime | None = None
     doc_id: str | None = None
     error: str | None = None
+    origin: FaqOrigin = "case"
+    gap_key: str | None = None  # the content gap it was drafted from
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,12 @@ class DraftText:
 
 class FaqDraftRow(Base):
     __tablename__ = "faq_drafts"
+    __table_args__ = (UniqueConstraint("gap_key", name="uq_faq_drafts_gap_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(Integer, unique=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    origin: Mapped[str] = mapped_column(String(16), default="case", server_default="case")
+    gap_key: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
@@ -130,7 +140,7 @@ def checked_entry(question: str, answer: str) -> tuple[str, str]:
 
 
 class FaqDraftStore:
-    """FAQ drafts on any SQLAlchemy engine; one draft per case."""
+    """FAQ drafts on any SQLAlchemy engine; one draft per case, one per content gap."""
 
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -151,28 +161,81 @@ class FaqDraftStore:
     def start(self, case_id: int, text: DraftText, created_by: str) -> FaqDraft:
         """The case's draft: a new one from `text`, or the one already started (kept as it is,
         with any edits)."""
-        existing = self.for_case(case_id)
-        if existing is not None:
-            return existing
+        return self._start(
+            lambda: self.for_case(case_id), text, created_by, case_id=case_id, origin="case"
+        )
+
+    def for_gap(self, gap_key: str) -> FaqDraft | None:
+        """The draft started from this content gap, if any."""
+        with self._sessions() as session:
+            row = session.scalar(select(FaqDraftRow).where(FaqDraftRow.gap_key == gap_key))
+            return None if row is None else _draft(row)
+
+    def for_gaps(self, gap_keys: Sequence[str]) -> dict[str, int]:
+        """The draft id of each of these gaps that has one."""
+        if not gap_keys:
+            return {}
+        query = select(FaqDraftRow.gap_key, FaqDraftRow.id).where(
+            FaqDraftRow.gap_key.in_(list(gap_keys))
+        )
+        with self._sessions() as session:
+            return {key: draft_id for key, draft_id in session.execute(query) if key}
+
+    def start_from_gap(self, gap_key: str, text: DraftText, created_by: str) -> FaqDraft:
+        """The gap's draft: a new one from `text` (already redacted), or the one already
+        started."""
+        return self._start(
+            lambda: self.for_gap(gap_key), text, created_by, gap_key=gap_key, origin="gap"
+        )
+
+    def _start(
+        self,
+        existing: Callable[[], FaqDraft | None],
+        text: DraftText,
+        created_by: str,
+        **origin: object,
+    ) -> FaqDraft:
+        """A new draft with `origin`'s columns, unless `existing()` finds one (before, or
+        after another agent or operator started it at the same moment)."""
+        found = existing()
+        if found is not None:
+            return found
         row = FaqDraftRow(
-            case_id=case_id,
-            question=text.question,
-            answer=text.answer,
+            question=text.question[:MAX_QUESTION_CHARS],
+            answer=text.answer[:MAX_ANSWER_CHARS],
             state="draft",
             created_by=created_by,
             created_at=utcnow(),
             redactions=text.redactions,
+            **origin,
         )
         try:
             with self._sessions.begin() as session:
                 session.add(row)
                 session.flush()
                 return _draft(row)
-        except IntegrityError:  # another agent started it at the same moment
-            found = self.for_case(case_id)
+        except IntegrityError:
+            found = existing()
             if found is None:
                 raise
             return found
+
+    def save(self, draft_id: int, question: str, answer: str) -> FaqDraft:
+        """Keep an operator's edits without approving them (`FaqStateError` once
+        published, `FaqInputError` for bad text)."""
+        question, answer = checked_entry(question, answer)
+        with self._sessions.begin() as session:
+            row = self._row(session, draft_id)
+            if row.state == "published":
+                raise FaqStateError("this FAQ entry was already published")
+            row.question, row.answer = question, answer
+            return _draft(row)
+
+    def recent(self, limit: int = 50) -> list[FaqDraft]:
+        """The newest drafts, of every origin and state."""
+        query = select(FaqDraftRow).order_by(FaqDraftRow.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_draft(row) for row in session.scalars(query)]
 
     def approve(
         self,
@@ -245,4 +308,6 @@ def _draft(row: FaqDraftRow) -> FaqDraft:
         published_at=None if row.published_at is None else as_utc(row.published_at),
         doc_id=row.doc_id,
         error=row.error,
+        origin=cast(FaqOrigin, row.origin or "case"),
+        gap_key=row.gap_key,
     )

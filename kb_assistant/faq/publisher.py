@@ -49,7 +49,8 @@ class AgentFaqFile:
 
     @staticmethod
     def key(draft: FaqDraft) -> str:
-        return f"case-{draft.case_id}"
+        """The entry's id in the file: its case's, or the draft's when it has no case."""
+        return f"case-{draft.case_id}" if draft.case_id is not None else f"draft-{draft.id}"
 
     def doc_id(self, draft: FaqDraft) -> str:
         """The id the FAQ reader gives the entry's document."""

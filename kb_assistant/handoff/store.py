@@ -57,6 +57,7 @@ class HandoffStore:
     """Cases handed to people, on the main database's engine (`Databases.main()`)."""
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def open_case(self, packet: CasePacket) -> tuple[Case, bool]:

@@ -122,6 +122,8 @@ class FaqFlow:
             f":books: <@{user}> saved this case as a FAQ entry. Customers who ask "
             f"“{escape(published.question)}” now get this answer.",
         )
+        if draft.case_id is None:
+            return
         try:
             self.actions.update(client, self.actions.relay.cases.get(draft.case_id))
         except (HandoffError, SlackApiError) as error:
@@ -143,8 +145,8 @@ class FaqFlow:
             )
         return draft
 
-    def _tell(self, client: WebClient, case_id: int, text: str) -> None:
-        place = self.actions.messages.place_of(case_id)
+    def _tell(self, client: WebClient, case_id: int | None, text: str) -> None:
+        place = None if case_id is None else self.actions.messages.place_of(case_id)
         if place is None:
             return
         try:

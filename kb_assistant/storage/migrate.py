@@ -45,6 +45,17 @@ RELEASE_TABLES: dict[Schema, tuple[str, ...]] = {
     "registry": tuple(name for name, _make in registry_r1.TABLES),
     "manifest": tuple(name for name, _make in manifest_r1.TABLES),
 }
+# The tables each schema holds at its newest revision: those of the release, and those the
+# later revisions added.
+SCHEMA_TABLES: dict[Schema, tuple[str, ...]] = {
+    **RELEASE_TABLES,
+    "main": (
+        *RELEASE_TABLES["main"],
+        "conversation_traces",
+        "console_operators",
+        "console_sessions",
+    ),
+}
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_LOCK_KEY = 0x6B62_6D69_6772  # "kbmigr": one advisory lock for every upgrade
 ATTEMPTS = 3
@@ -131,6 +142,12 @@ def upgrade(engine: Engine, schemas: Sequence[Schema]) -> list[Applied]:
             log.info("upgrade of %s interrupted, trying again", _safe_url(engine))
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")
+
+
+def upgrade_to(engine: Engine, schema: Schema, label: str) -> None:
+    """Bring `schema` to the revision `label` (`r1`, `r2`…) and no further, exclusively."""
+    with _exclusive(engine) as connection:
+        command.upgrade(_config(connection), f"{schema}_{label}")
 
 
 def head(schema: Schema) -> str:

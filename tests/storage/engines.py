@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from kb_assistant.storage.databases import Databases
 from kb_assistant.storage.db import make_engine
-from kb_assistant.storage.migrate import RELEASE_TABLES, VERSION_TABLE, Schema
+from kb_assistant.storage.migrate import SCHEMA_TABLES, VERSION_TABLE, Schema
 
 
 def upgraded_engine(url: str, *schemas: Schema) -> Engine:
@@ -26,7 +26,7 @@ def drop_product_tables(url: str) -> None:
     """Drop every table the product's migrations make, and their revisions, from a shared
     test database (PostgreSQL), so that the next test starts from nothing."""
     engine = make_engine(url)
-    names = [*(t for tables in RELEASE_TABLES.values() for t in tables), VERSION_TABLE]
+    names = [*(t for tables in SCHEMA_TABLES.values() for t in tables), VERSION_TABLE]
     with engine.begin() as connection:
         for name in names:
             connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
