@@ -16,8 +16,10 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi import Path as PathParam
@@ -45,11 +47,13 @@ from kb_assistant.api.deps import client_address
 from kb_assistant.api.pages import static_file
 from kb_assistant.api.state import ApiState
 from kb_assistant.composition.console import draft_view
-from kb_assistant.core.errors import KbError
+from kb_assistant.composition.indexes import build_registry
+from kb_assistant.core.errors import HTTP_STATUS, KbError
 from kb_assistant.faq.drafts import FaqInputError
 from kb_assistant.handoff.types import utcnow
 from kb_assistant.insights.cases import case_queue
 from kb_assistant.insights.overview import overview, period_ending
+from kb_assistant.kbreport import render_html
 from kb_assistant.web.console.render import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
@@ -120,15 +124,11 @@ async def _denied(request: Request, exc: Exception) -> Response:
 
 
 def _quoted(target: str) -> str:
-    from urllib.parse import quote
-
     return quote(target, safe="/")
 
 
 def _product_errors(work: Callable[[], Response]) -> Response:
     """Run a page's work; a product error (not found, unusable input…) becomes its page."""
-    from kb_assistant.core.errors import HTTP_STATUS
-
     try:
         return work()
     except KbError as error:
@@ -248,8 +248,6 @@ def _gap_report(state: ApiState, days: int) -> Any:
     drafts = state.console.drafts.for_gaps([g.key for g in first.gaps])
     if not drafts:
         return first
-    from dataclasses import replace
-
     return replace(first, gaps=[replace(g, draft_id=drafts.get(g.key)) for g in first.gaps])
 
 
@@ -327,8 +325,6 @@ async def save_faq(
         except FaqInputError as error:
             draft = drafts.get(draft_id)
             edited = draft_view(draft)
-            from dataclasses import replace
-
             return page(
                 request,
                 "faq_draft.html",
@@ -415,8 +411,6 @@ def kb_report_page(request: Request) -> Response:
     stylesheet is allowed by its hash, nothing else."""
     state = _state(request)
     required(request, state)
-    from kb_assistant.composition.indexes import build_registry
-    from kb_assistant.kbreport import render_html
 
     def work() -> Response:
         live = build_registry(state.settings).live()
