@@ -113,7 +113,7 @@ def _state(
         build_ingest_pipeline,
         writing_index,
     )
-    from kb_assistant.composition.console import build_console
+    from kb_assistant.composition.console import ModelNotReadyError, build_console
 
     conversations = build_conversation_store(settings)
     cases = assistant.handoffs.store if assistant is not None else build_handoff_store(settings)
@@ -129,7 +129,12 @@ def _state(
         )
 
     def loaded_model() -> Embedder:
-        return state.ready_assistant().answers.embedder
+        if state.assistant is None:
+            raise ModelNotReadyError(
+                "the assistant is still starting, and content gaps need its model: try again "
+                "in a moment"
+            )
+        return state.assistant.answers.embedder
 
     state = ApiState(
         settings=settings,

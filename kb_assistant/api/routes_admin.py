@@ -135,28 +135,15 @@ def console_overview(state: StateDep, days: Days = 30) -> dict[str, Any]:
 @router.get("/gaps")
 def grouped_gaps(state: StateDep, days: Days = 30) -> dict[str, Any]:
     """Questions the knowledge base failed on ("I don't know", rated down), grouped by
-    meaning and ranked by how often they were asked, with the passages retrieved for them."""
-    state.ready_assistant()  # the groups need the assistant's model
-    report = state.console.gaps().report(period_ending(utcnow().date(), days))
-    drafts = state.console.drafts.for_gaps([g.key for g in report.gaps])
-    body = report.as_json()
-    for gap in body["gaps"]:
-        gap["draft_id"] = drafts.get(gap["key"])
-    return body
+    meaning and ranked by how often they were asked, with the passages retrieved for them
+    and the FAQ draft started from each."""
+    return state.console.gap_report(days).as_json()
 
 
 @router.post("/gaps/{key}/draft", status_code=201)
 def draft_gap(state: StateDep, key: GapKey, body: GapDraftIn) -> dict[str, Any]:
     """Start the FAQ draft of a content gap (or return the one already started)."""
-    existing = state.console.drafts.for_gap(key)
-    if existing is None:
-        state.ready_assistant()
-        report = state.console.gaps().report(period_ending(utcnow().date(), body.days))
-        gap = next((g for g in report.gaps if g.key == key), None)
-        if gap is None:
-            raise ApiError(404, f"no content gap {key!r} in the last {body.days} days")
-        existing = state.console.draft_from_gap(key, gap.label, body.operator)
-    return {"draft": draft_view(existing).as_json()}
+    return {"draft": draft_view(state.console.draft_gap(key, body.days, body.operator)).as_json()}
 
 
 @router.get("/faq-drafts/{draft_id}")

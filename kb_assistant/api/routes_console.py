@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -66,6 +66,8 @@ CONSOLE_CSP = (
 PERIODS = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Days = Annotated[int, Query(ge=1, le=366)]
@@ -127,13 +129,14 @@ def _quoted(target: str) -> str:
     return quote(target, safe="/")
 
 
-def _product_errors(work: Callable[[], Response]) -> Response:
-    """Run a page's work; a product error (not found, unusable input…) becomes its page."""
+def _product_errors(work: Callable[[], T]) -> T:
+    """Run a page's work; a product error (not found, unusable input, not ready yet)
+    becomes its page, with its message."""
     try:
         return work()
     except KbError as error:
         status = HTTP_STATUS[error.category]
-        if status >= 500:
+        if error.category == "internal":
             log.exception("a console page failed")
             raise ConsoleDenied(status, "Something went wrong on our side. Try again.") from None
         raise ConsoleDenied(status, str(error)) from None
@@ -229,7 +232,7 @@ def gaps_page(request: Request, days: Days = DEFAULT_DAYS) -> Response:
     state = _state(request)
     identity = required(request, state)
     days = _days(days)
-    report = _gap_report(state, days)
+    report = _product_errors(lambda: state.console.gap_report(days))
     return page(
         request,
         "gaps.html",
@@ -238,17 +241,6 @@ def gaps_page(request: Request, days: Days = DEFAULT_DAYS) -> Response:
         period_options=list(PERIODS),
         **_common(identity, "gaps", "Content gaps"),
     )
-
-
-def _gap_report(state: ApiState, days: int) -> Any:
-    if state.assistant is None:
-        raise ConsoleDenied(503, "The assistant is still starting; content gaps need its model.")
-    finder = state.console.gaps()
-    first = finder.report(period_ending(_today(), days))
-    drafts = state.console.drafts.for_gaps([g.key for g in first.gaps])
-    if not drafts:
-        return first
-    return replace(first, gaps=[replace(g, draft_id=drafts.get(g.key)) for g in first.gaps])
 
 
 @router.post("/gaps/{key}/draft")
@@ -263,16 +255,8 @@ async def draft_from_gap(
     days = _days(int(form["days"]) if form.get("days", "").isdigit() else DEFAULT_DAYS)
 
     def work() -> Response:
-        existing = state.console.drafts.for_gap(key)
-        if existing is None:
-            report = _gap_report(state, days)
-            gap = next((g for g in report.gaps if g.key == key), None)
-            if gap is None:
-                raise ConsoleDenied(
-                    404, "That content gap is no longer in this period's list. Reload the page."
-                )
-            existing = state.console.draft_from_gap(key, gap.label, identity.operator)
-        return RedirectResponse(f"/console/faq/{existing.id}", status_code=303)
+        draft = state.console.draft_gap(key, days, identity.operator)
+        return RedirectResponse(f"/console/faq/{draft.id}", status_code=303)
 
     return await run_in_threadpool(_product_errors, work)
 

@@ -68,33 +68,20 @@ def register(commands: Any) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from kb_assistant.composition import NothingIndexedError
-    from kb_assistant.composition.report import (
-        content_gaps,
-        index_contents,
-        ingest_problems,
-        source_usage,
-    )
-    from kb_assistant.kbreport import build_report, render_html, render_text
-    from kb_assistant.kbreport.usage import entry_usage
+    from kb_assistant.composition.report import health_report
+    from kb_assistant.kbreport import render_html, render_text
 
     settings = load_settings(args)
     with translated_errors():
-        try:
-            units, entries = index_contents(settings, args.visibility)
-        except NothingIndexedError as error:
-            raise CliError(str(error)) from None
         embed = None
         if args.cosine:
             from kb_assistant.composition import build_embedder
 
             embed = build_embedder(settings).embed_documents
-        report = build_report(
-            units,
-            embed=embed,
-            unreadable=ingest_problems(settings),
-            gaps=content_gaps(settings),
-            usage=entry_usage(entries, source_usage(settings)),
-        )
+        try:
+            report = health_report(settings, args.visibility, embed)
+        except NothingIndexedError as error:
+            raise CliError(str(error)) from None
     if args.html is not None:
         try:
             args.html.write_text(render_html(report), encoding="utf-8")

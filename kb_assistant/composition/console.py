@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,13 +20,22 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from kb_assistant.composition.indexes import NothingIndexedError, build_registry
+from kb_assistant.composition.report import health_report
+from kb_assistant.core.errors import NotFoundError, UnavailableError
 from kb_assistant.core.redaction import Redactor
 from kb_assistant.faq import FaqDraft, FaqDraftStore, FaqPublisher
 from kb_assistant.faq.drafts import DraftText
-from kb_assistant.handoff.types import as_utc
+from kb_assistant.handoff.types import as_utc, utcnow
 from kb_assistant.insights.gaps import GapFinder
+from kb_assistant.insights.overview import period_ending
 from kb_assistant.insights.transcripts import Transcripts
-from kb_assistant.insights.types import FaqDraftView, KnowledgeBase, SourceRow, VersionRow
+from kb_assistant.insights.types import (
+    FaqDraftView,
+    GapReport,
+    KnowledgeBase,
+    SourceRow,
+    VersionRow,
+)
 from kb_assistant.operators import ConsoleSessions, OperatorAccounts
 from kb_assistant.storage.databases import database_exists, databases_for
 from kb_assistant.storage.tables import DocumentRow
@@ -109,10 +118,34 @@ class ConsoleServices:
             raise
         return self.drafts.published(draft_id, doc_id)
 
-    def draft_from_gap(self, key: str, question: str, operator: str) -> FaqDraft:
-        """The draft of the gap `key` (a new one whose question is the gap's, already
-        redacted; its answer is for the operator to write)."""
-        return self.drafts.start_from_gap(key, DraftText(question, "", 0), operator)
+    def gap_report(self, days: int) -> GapReport:
+        """The content gaps of the last `days` days, each with the FAQ draft started from
+        it (if any); `ModelNotReadyError` while the assistant's model is not loaded."""
+        report = self.gaps().report(period_ending(utcnow().date(), days))
+        drafts = self.drafts.for_gaps([g.key for g in report.gaps])
+        return replace(report, gaps=[replace(g, draft_id=drafts.get(g.key)) for g in report.gaps])
+
+    def draft_gap(self, key: str, days: int, operator: str) -> FaqDraft:
+        """The FAQ draft of the gap `key`: the one already started, or a new one whose
+        question is the gap's (already redacted) and whose answer the operator writes;
+        `GapNotFoundError` when the last `days` days have no such gap."""
+        existing = self.drafts.for_gap(key)
+        if existing is not None:
+            return existing
+        gap = next((g for g in self.gap_report(days).gaps if g.key == key), None)
+        if gap is None:
+            raise GapNotFoundError(
+                f"no content gap {key!r} in the last {days} days: reload the list of gaps"
+            )
+        return self.drafts.start_from_gap(key, DraftText(gap.label, "", 0), operator)
+
+
+class GapNotFoundError(NotFoundError):
+    """No content gap has this key in the period asked about."""
+
+
+class ModelNotReadyError(UnavailableError):
+    """The assistant's model is still loading; what needs it waits."""
 
 
 def build_console(
@@ -140,26 +173,6 @@ def build_console(
         health=HealthCache(lambda: health_report(settings)),
         publisher=publisher,
         embedder=embedder,
-    )
-
-
-def health_report(settings: Settings) -> KbReport:
-    """The knowledge-base health report of the live index (as `kb-assistant kb report`)."""
-    from kb_assistant.composition.report import (
-        content_gaps,
-        index_contents,
-        ingest_problems,
-        source_usage,
-    )
-    from kb_assistant.kbreport import build_report
-    from kb_assistant.kbreport.usage import entry_usage
-
-    units, entries = index_contents(settings)
-    return build_report(
-        units,
-        unreadable=ingest_problems(settings),
-        gaps=content_gaps(settings),
-        usage=entry_usage(entries, source_usage(settings)),
     )
 
 

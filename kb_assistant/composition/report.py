@@ -1,6 +1,6 @@
 """What the report reads from a data directory, read only: the live index's chunks and
 documents, the last ingestion run's unreadable sources, the content gaps customers revealed
-and the sources customers' answers cited.
+and the sources customers' answers cited; `health_report` makes the report from them.
 
 Nothing here makes, adopts or switches an index version, and no model is loaded: the index
 is opened as a reader, and a store whose tables do not exist yet is skipped, not created.
@@ -25,6 +25,8 @@ from kb_assistant.storage.databases import database_exists, databases_for
 if TYPE_CHECKING:
     from kb_assistant.conversations.types import SourceUsage
     from kb_assistant.index.versions import IndexVersion
+    from kb_assistant.kbreport import KbReport
+    from kb_assistant.kbreport.contradictions import EmbedTexts
     from kb_assistant.settings import Settings
 
 GAPS_LIMIT = 100  # newest questions of each kind (unanswered, rated down) in the report
@@ -124,3 +126,24 @@ def source_usage(settings: Settings) -> SourceUsage:
     if not all(inspect(engine).has_table(t) for t in _CONVERSATION_TABLES):
         return SourceUsage()
     return build_conversation_store(settings).source_usage()
+
+
+def health_report(
+    settings: Settings,
+    choice: VisibilityChoice = "all",
+    embed: EmbedTexts | None = None,
+) -> KbReport:
+    """The knowledge-base health report of the live index, as `kb-assistant kb report`
+    makes it (`embed`: also compare contradictions' sentences with the model);
+    `NothingIndexedError` when nothing is indexed."""
+    from kb_assistant.kbreport import build_report
+    from kb_assistant.kbreport.usage import entry_usage
+
+    units, entries = index_contents(settings, choice)
+    return build_report(
+        units,
+        embed=embed,
+        unreadable=ingest_problems(settings),
+        gaps=content_gaps(settings),
+        usage=entry_usage(entries, source_usage(settings)),
+    )

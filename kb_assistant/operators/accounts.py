@@ -9,9 +9,11 @@ hash made with weaker parameters than today's is replaced at the next successful
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -103,7 +105,11 @@ class OperatorAccounts:
     def __init__(self, engine: Engine, hasher: PasswordHasher | None = None) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._hasher = hasher or PasswordHasher()
-        self._decoy = self._hasher.hash("a password nobody has")  # for unknown names
+
+    @cached_property
+    def _decoy(self) -> str:
+        """A hash no password matches, checked for unknown names; made at the first one."""
+        return self._hasher.hash(secrets.token_urlsafe(16))
 
     def add(self, name: str, password: str) -> Operator:
         """A new account; `OperatorExistsError` when the name is taken."""
@@ -156,7 +162,7 @@ class OperatorAccounts:
         with self._sessions.begin() as session:
             row = session.get(OperatorRow, name) if name else None
             if row is None:
-                _verify(self._hasher, self._decoy, password)
+                _verify(self._hasher, self._decoy, password)  # as long as a real check
                 return None
             if not _verify(self._hasher, row.password_hash, password) or row.disabled:
                 return None

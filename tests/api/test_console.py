@@ -268,6 +268,10 @@ def test_gaps_group_questions_by_meaning_and_a_draft_is_started_once(
         headers=ADMIN,
     )
     assert empty.status_code == 422
+    unknown = console.post(
+        f"/api/v1/admin/gaps/{'0' * 16}/draft", json={"operator": "lead"}, headers=ADMIN
+    )
+    assert unknown.status_code == 404 and "no content gap" in unknown.text
     regrouped = console.get("/api/v1/admin/gaps?days=7", headers=ADMIN).json()
     assert {g["key"]: g["draft_id"] for g in regrouped["gaps"]}[biggest["key"]] == draft["id"]
 
