@@ -16,8 +16,10 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, text
@@ -149,14 +151,17 @@ def _message(mid: str, cid: str, seq: int, role: str, body: str, at: datetime) -
     }
 
 
-def _median_s(work: object, repeat: int = REPEAT) -> float:
-    assert callable(work)
+def _median_s(work: Callable[[], object], repeat: int = REPEAT) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         work()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def _overview(engine: Engine, today: date, days: int) -> None:
+    overview(engine, period_ending(today, days))
 
 
 def run(conversations: int = CONVERSATIONS) -> ConsoleBench:
@@ -168,9 +173,7 @@ def run(conversations: int = CONVERSATIONS) -> ConsoleBench:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
         today = datetime.now(UTC).date()
-        indexed = {
-            d: _median_s(lambda d=d: overview(engine, period_ending(today, d))) for d in PERIODS
-        }
+        indexed = {d: _median_s(partial(_overview, engine, today, d)) for d in PERIODS}
 
         def whole_page() -> None:
             seen = overview(engine, period_ending(today, 365))
@@ -191,10 +194,7 @@ def run(conversations: int = CONVERSATIONS) -> ConsoleBench:
         with engine.begin() as connection:
             for name in INDEXES:
                 connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
-        unindexed = {
-            d: _median_s(lambda d=d: overview(engine, period_ending(today, d)), repeat=3)
-            for d in PERIODS
-        }
+        unindexed = {d: _median_s(partial(_overview, engine, today, d), repeat=3) for d in PERIODS}
         engine.dispose()
     return ConsoleBench(
         conversations=conversations,
