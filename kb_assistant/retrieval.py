@@ -16,6 +16,8 @@ from kb_assistant.ports import Embedder, Hit, IndexRecord, KeywordIndex, Vector,
 
 # The gate reads the keyword coverage of this many top passages (the composer's evidence).
 COVERAGE_PASSAGES = 3
+# The best match's lead is measured over the chunk, and the rival, this many places below it.
+GAP_RANK = 4
 
 
 @dataclass
@@ -26,8 +28,8 @@ class RetrievalResult:
     dense_scores: list[float] = field(default_factory=list)
     keyword_scores: list[float] = field(default_factory=list)
     top_dense: float = 0.0
-    # How far the best chunk stands out: top dense score minus the fifth (a question the
-    # knowledge base answers usually has one clear best match).
+    # How far the best chunk stands out from the rest (`standout`; a question the knowledge
+    # base answers usually has one clear best match).
     dense_gap: float = 0.0
     top_keyword: float = 0.0
     # The best match between the customer's question and an indexed question (an FAQ
@@ -40,6 +42,37 @@ class RetrievalResult:
     coverage: list[float] = field(default_factory=list)
     # The question's words the best passage lacks, with their rarity (0–1).
     missing: dict[str, float] = field(default_factory=dict)
+
+
+def standout(dense: list[Hit], rank: int = GAP_RANK) -> float:
+    """How far the best chunk stands out, the mean of two leads: over the chunk `rank` places
+    below it, and over its `rank`-th rival, where the rivals are the other chunks of its own
+    document and the best chunk of each other document (the last of either, when fewer).
+
+    A document whose parts all match about equally (its title does) gives no clear answer,
+    which both leads show; but the parts of another document, all read under that
+    document's title, crowd the chunk ranking as if they were several rivals, and the second
+    lead counts them as one."""
+    if not dense:
+        return 0.0
+    first = _document(dense[0])
+    rivals: list[float] = []
+    seen: set[str] = set()
+    for hit in dense[1:]:
+        document = _document(hit)
+        if document != first and document in seen:
+            continue
+        seen.add(document)
+        rivals.append(hit.score)
+    if not rivals:
+        return 0.0  # one chunk: nothing to stand out from
+    over_chunks = dense[0].score - dense[min(rank, len(dense) - 1)].score
+    over_rivals = dense[0].score - rivals[min(rank, len(rivals)) - 1]
+    return (over_chunks + over_rivals) / 2
+
+
+def _document(hit: Hit) -> str:
+    return str(hit.metadata.get("doc_id") or hit.id)
 
 
 class HybridRetriever:
@@ -92,7 +125,7 @@ class HybridRetriever:
             dense_scores=[c.dense for c in best],
             keyword_scores=[c.keyword for c in best],
             top_dense=dense[0].score if dense else 0.0,
-            dense_gap=dense[0].score - dense[min(4, len(dense) - 1)].score if dense else 0.0,
+            dense_gap=standout(dense),
             top_keyword=keyword[0].score if keyword else 0.0,
             top_question=questions[0].score if questions else 0.0,
             question_scores=[c.question for c in best],
