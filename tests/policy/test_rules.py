@@ -195,6 +195,11 @@ def test_real_words_near_a_keyword_stay(word: str) -> None:
         "are returns free for members?",
         "when is the annual membership fee taken?",
         "how do refunds work for items returned by courier?",
+        "when in the month does the streaming plan get billed?",
+        "when exactly does the gym membership get taken?",
+        "would my bank charge me anything for paying in dollars?",
+        "will my card issuer add a fee if I order from your US site?",
+        "how much do you take off the refund for a prepaid returns label?",
     ],
 )
 def test_a_shops_general_questions_escalate_nothing(rules: RuleSet, message: str) -> None:
@@ -215,6 +220,12 @@ def test_a_shops_general_questions_escalate_nothing(rules: RuleSet, message: str
         ("I want the difference back, the price dropped the day after", "money_back"),
         ("you took the delivery fee twice", "charged_twice"),
         ("I was charged for delivery although I'm a member", "fee_complaint"),
+        # The customer's own fee, a bank's fee already charged, a deduction already made.
+        ("when do I get charged a fee for using my card abroad?", "fee_complaint"),
+        ("why did my bank charge me a fee on your order?", "fee_complaint"),
+        ("you charged me a fee for paying in euros", "fee_complaint"),
+        ("how much did you take off my refund for the label?", "refund"),
+        ("why was my membership charged twice this month?", "charged_twice"),
     ],
 )
 def test_a_shops_claims_fire_a_money_rule(rules: RuleSet, message: str, rule: str) -> None:
