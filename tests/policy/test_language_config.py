@@ -33,7 +33,7 @@ def test_the_shipped_policy_answers_english_and_escalates_other_languages(
     policy: PolicyConfig,
 ) -> None:
     languages = policy.languages
-    assert policy.version == "1.6.0"
+    assert policy.version == "1.7.0"
     assert languages.supported == ("en",)
     assert languages.unsupported == "escalate"
     assert set(COMMON) <= set(languages.money_words)
