@@ -207,6 +207,8 @@ def test_keyboard_only_reaches_the_skip_link_and_every_page(
 ) -> None:
     page = context.new_page()
     sign_in(page, api_url)
+    expect(page).to_have_url(f"{api_url}/console")  # keys pressed mid-redirect are lost
+    page.wait_for_load_state()
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to content"
     for label in ("Content gaps", "Conversations", "Cases", "Knowledge base"):
