@@ -94,6 +94,7 @@ class RayEmbedder:
         device: str = "cpu",
         dtype: str = "auto",
         batch_size: int = 32,
+        batch_tokens: int = 512,
         threads: int = 0,
         allow_download: bool = False,
         shard_size: int = 256,
@@ -118,12 +119,17 @@ class RayEmbedder:
             "device": device,
             "dtype": dtype,
             "batch_size": batch_size,
+            "batch_tokens": batch_tokens,
             "allow_download": allow_download,
             "threads": self._threads_per_actor(),
         }
         # Token counts, queries and the model id: a CPU copy in the driver, loaded lazily.
         self._local = SentenceTransformerEmbedder(
-            model, dtype=dtype, batch_size=batch_size, allow_download=allow_download
+            model,
+            dtype=dtype,
+            batch_size=batch_size,
+            batch_tokens=batch_tokens,
+            allow_download=allow_download,
         )
         self._actors: list[Any] = []
         self._started_ray = False

@@ -66,7 +66,14 @@ class Settings(BaseSettings):
         description="auto: bfloat16 where the CPU has native bf16 (AMX, AVX512-BF16), "
         "else float32.",
     )
-    embedding_batch_size: int = Field(32, ge=1, le=1024)
+    embedding_batch_size: int = Field(32, ge=1, le=1024, description="Most texts per forward pass.")
+    embedding_batch_tokens: int = Field(
+        512,
+        ge=1,
+        le=1_000_000,
+        description="Most padded tokens per forward pass: texts of like length go together, "
+        "so short ones are not padded to a long one. Raise it on a GPU.",
+    )
     embedding_threads: int = Field(
         0,
         ge=0,

@@ -72,3 +72,39 @@ def test_empty_input_and_queries_go_to_the_inner_embedder() -> None:
     assert cached.model_id == inner.model_id
     assert cached.max_tokens == inner.max_tokens
     assert cached.tokenize("Unplug it.") == inner.tokenize("Unplug it.")
+
+
+class _SymmetricHashing(HashingEmbedder):
+    """Embeds a query exactly as a document, as the sentence-transformers adapter does."""
+
+    symmetric = True
+
+
+def test_a_symmetric_models_query_is_served_from_the_document_cache() -> None:
+    inner = _SymmetricHashing()
+    cached = CachedEmbedder(inner)
+    message = "my parcel never came"
+    document = cached.embed_documents([message])[0]  # the money policy embeds the message
+    query = cached.embed_query(message)  # retrieval asks for it again
+    assert (inner.calls, inner.texts_embedded) == (1, 1)
+    np.testing.assert_array_equal(query, document)
+
+
+class _QueryCounting(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries += 1
+        return super().embed_query(text)
+
+
+def test_an_asymmetric_models_query_is_never_taken_for_a_document() -> None:
+    inner = _QueryCounting()  # no `symmetric`: a query may be embedded differently
+    cached = CachedEmbedder(inner)
+    cached.embed_documents(["my parcel never came"])
+    cached.embed_query("my parcel never came")
+    cached.embed_query("my parcel never came")
+    assert not cached.symmetric
+    assert (inner.calls, inner.queries) == (1, 2)

@@ -95,12 +95,14 @@ def gather(
         query = embedder.embed_query(question)
     query = np.asarray(query, dtype=np.float32)
     titles = [p.title for p in passages if p.title]
-    title_similarity = float((embedder.embed_documents(titles) @ query).max()) if titles else 0.0
+    scored = [strip_step_marker(text)[:MAX_SCORED_CHARS] for _, _, text in raw]
+    # One forward pass for titles, sentences and the words `missing_term` looks up: each
+    # call to the model costs a fixed overhead, and a cached embedder keeps the words.
+    batch = [*titles, *scored, *_missing_words(retrieval)]
+    vectors = embedder.embed_documents(batch) if batch else np.zeros((0, 0), dtype=np.float32)
+    title_similarity = float((vectors[: len(titles)] @ query).max()) if titles else 0.0
     if raw:
-        vectors = embedder.embed_documents(
-            [strip_step_marker(text)[:MAX_SCORED_CHARS] for _, _, text in raw]
-        )
-        similarities = vectors @ query
+        similarities = vectors[len(titles) : len(titles) + len(scored)] @ query
         steps = _list_items(raw)
         top = max((p.score for p in passages), default=0.0) or 1.0
         for (number, position, text), similarity in zip(raw, similarities, strict=True):
@@ -141,11 +143,7 @@ def missing_term(
     The counterparts are looked for in the passage's title and its sentences closest to the
     question (every word of a long passage would cost an embedding each).
     """
-    missing = {
-        w: r
-        for w, r in retrieval.missing.items()
-        if w not in FILLER_WORDS and w not in STOPWORDS and r > 0
-    }
+    missing = _missing_words(retrieval)
     if not missing or not retrieval.passages:
         return 0.0
     top = retrieval.passages[0]
@@ -169,6 +167,15 @@ def missing_term(
         matched = min(1.0, max(0.0, (float(similarity) - _COUNTERPART_FLOOR) / span))
         worst = max(worst, missing[word] * (1.0 - matched))
     return worst
+
+
+def _missing_words(retrieval: RetrievalResult) -> dict[str, float]:
+    """The question's words absent from the best passage, with their rarity (0–1)."""
+    return {
+        w: r
+        for w, r in retrieval.missing.items()
+        if w not in FILLER_WORDS and w not in STOPWORDS and r > 0
+    }
 
 
 def _list_items(raw: Sequence[tuple[int, int, str]]) -> set[tuple[int, int]]:

@@ -51,6 +51,7 @@ def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         device=settings.embedding_device,
         dtype=settings.embedding_dtype,
         batch_size=settings.embedding_batch_size,
+        batch_tokens=settings.embedding_batch_tokens,
         allow_download=settings.allow_model_download,
         threads=settings.embedding_threads,
     )
@@ -205,6 +206,7 @@ def build_ray_embedder(settings: Settings) -> Embedder:
         device=settings.embedding_device,
         dtype=settings.embedding_dtype,
         batch_size=settings.embedding_batch_size,
+        batch_tokens=settings.embedding_batch_tokens,
         threads=settings.embedding_threads,
         allow_download=settings.allow_model_download,
     )

@@ -1,7 +1,9 @@
 """A memoising wrapper for an `Embedder`: passage sentences and titles recur across questions.
 
 Answering embeds the sentences of the top passages for every question; popular passages come
-back again and again, so their vectors are kept in a bounded LRU cache.
+back again and again, so their vectors are kept in a bounded LRU cache. A model that embeds a
+query exactly as a document (`symmetric`: no query prompt) also serves queries from it, so a
+message the money policy has just embedded is not embedded again for retrieval.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from kb_assistant.ports import Embedder, Vector
 
 
 class CachedEmbedder:
-    """`Embedder` that remembers document vectors by text (queries are not cached)."""
+    """`Embedder` that remembers document vectors by text; queries too where the inner
+    model embeds them the same way (`symmetric`)."""
 
     def __init__(self, inner: Embedder, capacity: int = 20_000) -> None:
         self.inner = inner
         self.capacity = capacity
+        self.symmetric = bool(getattr(inner, "symmetric", False))
         self._vectors: OrderedDict[str, Vector] = OrderedDict()
         self._lock = Lock()
 
@@ -36,6 +40,8 @@ class CachedEmbedder:
         return self.inner.tokenize(text)
 
     def embed_query(self, text: str) -> Vector:
+        if self.symmetric:
+            return self.embed_documents([text])[0]
         return self.inner.embed_query(text)
 
     def embed_documents(self, texts: Sequence[str]) -> Vector:

@@ -29,7 +29,12 @@ class EmbedderError(UnavailableError, RuntimeError):
 
 
 class SentenceTransformerEmbedder:
-    """Embeds with sentence-transformers; vectors are L2-normalised float32."""
+    """Embeds with sentence-transformers; vectors are L2-normalised float32.
+
+    Queries and documents are embedded alike (no prompt), which `symmetric` declares.
+    """
+
+    symmetric = True
 
     def __init__(
         self,
@@ -38,6 +43,7 @@ class SentenceTransformerEmbedder:
         device: str = "cpu",
         dtype: str = "auto",
         batch_size: int = 32,
+        batch_tokens: int = 512,
         allow_download: bool = False,
         threads: int = 0,
     ) -> None:
@@ -45,6 +51,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.dtype = resolve_dtype(dtype, device)
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.allow_download = allow_download
         self.threads = threads
         self._path = Path(model) if Path(model).exists() else None
@@ -82,19 +89,44 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         model = self.warm_up()
-        vectors = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        rows: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for batch in self._batches(texts, int(model.max_seq_length)):
+            encoded = model.encode(
+                [texts[i] for i in batch],
+                batch_size=len(batch),
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            for i, row in zip(batch, encoded, strict=True):
+                rows[i] = row
         # Normalised here in float32: a bf16 model's own normalisation is off by ~0.5 %.
-        vectors = np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(np.stack(rows), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
     def embed_query(self, text: str) -> Vector:
         return self.embed_documents([text])[0]
+
+    def _batches(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
+        """Positions of `texts` in forward passes of at most `batch_tokens` padded tokens
+        (and `batch_size` texts), longest first.
+
+        Every text of a pass is padded to its longest, and every pass costs a fixed
+        overhead: 24 sentences of mixed length embed about twice as fast in passes of a
+        few similar lengths as in one of 32, while 40 single words are fastest in one pass.
+        """
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
+        lengths = [min(len(e.ids), max_length) for e in self._tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        batches: list[list[int]] = []
+        start = 0
+        while start < len(order):
+            longest = max(lengths[order[start]], 1)
+            size = max(1, min(self.batch_size, self.batch_tokens // longest))
+            batches.append(order[start : start + size])
+            start += size
+        return batches
 
     def _load(self) -> Any:
         import torch
