@@ -103,15 +103,20 @@ def _min_max(ranking: Sequence[Hit]) -> dict[str, float]:
     return {hit.id: (hit.score - low) / (high - low) for hit in ranking}
 
 
-def collapse_near_duplicates(candidates: Sequence[Fused], threshold: float = 0.8) -> list[Fused]:
+def collapse_near_duplicates(
+    candidates: Sequence[Fused], threshold: float = 0.8, limit: int | None = None
+) -> list[Fused]:
     """Keep the best of each group of near-identical chunks (word-shingle Jaccard ≥ threshold).
 
     The same FAQ answer pasted into two files, or a manual page repeated in two PDF versions,
-    should be one passage, not two that crowd out a third source.
+    should be one passage, not two that crowd out a third source. With `limit`, the first
+    `limit` kept (a later candidate never changes them), without comparing the rest.
     """
     kept: list[Fused] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
     for candidate in candidates:
+        if limit is not None and len(kept) >= limit:
+            break
         shingles = _shingles(candidate.hit.text)
         if any(_jaccard(shingles, other) >= threshold for other in kept_shingles):
             continue

@@ -117,7 +117,7 @@ class HybridRetriever:
         fused = fuse(
             dense, keyword, self.fusion, self.dense_weight, questions, self.question_weight
         )
-        best: list[Fused] = collapse_near_duplicates(fused)[:k]
+        best: list[Fused] = collapse_near_duplicates(fused, limit=k)
         topical = _topical(question)
         passages = [_passage(c.hit, c.score) for c in best]
         return RetrievalResult(

@@ -131,3 +131,17 @@ def test_a_weak_question_match_adds_little() -> None:
     scores = weighted_fusion([hit("a", 0.9)], [hit("a", 2.0)], 0.5, [hit("b", 0.1)], 0.3)
 
     assert scores["b"] < 0.05 < scores["a"]
+
+
+def test_a_limit_keeps_the_same_first_passages_without_reading_the_rest() -> None:
+    copy = RETURNS.replace("for any reason", "for any  reason")  # a near-duplicate
+    candidates = [
+        Fused(hit("faq", 0.9, RETURNS), 0.9, 0.9, 0.0),
+        Fused(hit("copy", 0.8, copy), 0.8, 0.8, 0.0),
+        Fused(hit("other", 0.6, "Unplug the kettle and let it cool."), 0.6, 0.6, 0.0),
+        Fused(hit("third", 0.5, "Delivery to the islands takes five days."), 0.5, 0.5, 0.0),
+    ]
+    whole = ids(collapse_near_duplicates(candidates))
+    assert whole == ["faq", "other", "third"]
+    assert ids(collapse_near_duplicates(candidates, limit=2)) == whole[:2]
+    assert ids(collapse_near_duplicates(candidates, limit=10)) == whole
