@@ -138,11 +138,11 @@ def search_floor(settings: Settings, embedder: Any, questions: list[str]) -> lis
     from kb_assistant.composition import build_vector_index
 
     vectors = build_vector_index(settings, embedder)
-    vectors.query("public", embedder.embed_documents(["warm up"])[0], 30)
+    vectors.query("public", embedder.embed_query("warm up"), 30)
     seconds = []
     for question in questions:
         begun = time.perf_counter()
-        vectors.query("public", embedder.embed_documents([question])[0], 30)
+        vectors.query("public", embedder.embed_query(question), 30)
         seconds.append(time.perf_counter() - begun)
     return seconds
 

@@ -99,7 +99,7 @@ def gather(
     # One forward pass for titles, sentences and the words `missing_term` looks up: each
     # call to the model costs a fixed overhead, and a cached embedder keeps the words.
     batch = [*titles, *scored, *_missing_words(retrieval)]
-    vectors = embedder.embed_documents(batch) if batch else np.zeros((0, 0), dtype=np.float32)
+    vectors = embedder.embed_documents(batch)
     title_similarity = float((vectors[: len(titles)] @ query).max()) if titles else 0.0
     if raw:
         similarities = vectors[len(titles) : len(titles) + len(scored)] @ query

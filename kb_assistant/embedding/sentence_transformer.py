@@ -81,9 +81,7 @@ class SentenceTransformerEmbedder:
             return self._model
 
     def tokenize(self, text: str) -> list[int]:
-        if self._tokenizer is None:
-            self._tokenizer = self._load_tokenizer()
-        return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return list(self._tokens().encode(text, add_special_tokens=False).ids)
 
     def embed_documents(self, texts: Sequence[str]) -> Vector:
         if not texts:
@@ -115,9 +113,7 @@ class SentenceTransformerEmbedder:
         overhead: 24 sentences of mixed length embed about twice as fast in passes of a
         few similar lengths as in one of 32, while 40 single words are fastest in one pass.
         """
-        if self._tokenizer is None:
-            self._tokenizer = self._load_tokenizer()
-        lengths = [min(len(e.ids), max_length) for e in self._tokenizer.encode_batch(list(texts))]
+        lengths = [min(len(e.ids), max_length) for e in self._tokens().encode_batch(list(texts))]
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         batches: list[list[int]] = []
         start = 0
@@ -155,6 +151,12 @@ class SentenceTransformerEmbedder:
             ) from exc
         log.info("loaded embedding model %s on %s (%s)", self.model_id, self.device, self.dtype)
         return model
+
+    def _tokens(self) -> Any:
+        """The model's tokenizer, loaded on first use (without the model)."""
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
+        return self._tokenizer
 
     def _load_tokenizer(self) -> Any:
         from tokenizers import Tokenizer
